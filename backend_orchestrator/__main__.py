@@ -1,0 +1,3 @@
+from backend_orchestrator.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,241 @@
+"""The command line: the same workflow functions as the MCP server, for people and CI jobs.
+
+Exit codes: 0 success (validate: pass), 1 validate: fail or error, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import OrchestratorError
+
+
+def _dump(model: Any) -> str:
+    data = model.model_dump(mode="json") if hasattr(model, "model_dump") else model
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _project(args: argparse.Namespace) -> Any:
+    from .state import Project
+
+    return Project.open(args.project)
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+# -- commands ----------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .transport import serve
+
+    return serve(_project(args), tools=args.tools, transport=args.transport, host=args.host, port=args.port,
+                 token=args.token)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init import init_project
+
+    print(init_project(Path(args.path or args.project)))
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from .workflow import scan_project
+
+    result = scan_project(_project(args), args.path)
+    if args.json:
+        print(_dump(result))
+        return 0
+    print(f"{result.framework} ({result.mode}): {result.endpoints} endpoints, {result.models} models, "
+          f"{result.services} services; migrations head {result.migrations_head or '-'}")
+    for label, items in (("added", result.changes.added), ("removed", result.changes.removed),
+                         ("changed", result.changes.changed)):
+        if items:
+            print(f"  {label}: {', '.join(items)}")
+    for line in result.unresolved:
+        print(f"  unresolved: {line}")
+    print("  wrote " + ", ".join(result.files))
+    return 0
+
+
+def cmd_task(args: argparse.Namespace) -> int:
+    from . import workflow
+
+    project = _project(args)
+    if args.task_command == "add":
+        result = workflow.receive_task(
+            project, args.description, title=args.title, kind=args.kind, endpoints=args.endpoint,
+            models=args.model, requirements=args.requirement, depends_on=args.depends_on, priority=args.priority)
+        if args.json:
+            print(_dump(result))
+        else:
+            task = result.task
+            print(f"{task.id}  [{task.status}]  {task.title}")
+            print(f"  kind {task.kind}; endpoints {', '.join(task.endpoints) or '-'}; models {', '.join(task.models) or '-'}")
+            for req in task.requirements:
+                print(f"  - {req}")
+            for note in result.notes:
+                print(f"  note: {note}")
+    elif args.task_command == "list":
+        page = workflow.list_tasks(project, args.status, args.kind, limit=200)
+        if args.json:
+            print(_dump(page))
+        else:
+            for row in page.tasks:
+                print(f"{row.id:24} {row.status:14} {row.priority:8} {row.title}")
+            if not page.tasks:
+                print("no tasks")
+    elif args.task_command == "show":
+        print(_dump(workflow.get_task(project, args.task_id)))
+    else:  # update
+        print(_dump(workflow.update_task(project, args.task_id, args.status, args.note)))
+    return 0
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    from .workflow import prepare_context
+
+    result = prepare_context(_project(args), args.task_id, args.budget)
+    print(_dump(result.package))
+    print(f"wrote {result.path}", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .gates.render import RENDERERS
+    from .workflow.validate import validate_results
+
+    def progress(run: Any) -> None:
+        p = run.progress
+        bar = "#" * p.done + "." * (p.total - p.done)
+        print(f"[{bar}] {p.done}/{p.total} gates" + (f" — running {p.current}" if p.current else ""),
+              file=sys.stderr)
+
+    status = validate_results(_project(args), args.task_id, _csv(args.gates), None, progress)
+    if status.report is None:
+        print(f"error: {status.message}", file=sys.stderr)
+        return 1
+    text = RENDERERS[args.format](status.report)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"verdict {status.report.verdict}; report written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    print(f"evidence and report.json: {status.report_path}", file=sys.stderr)
+    return 0 if status.report.verdict == "pass" else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(clean=args.clean)
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from .contracts.export import drift, write
+    from .resources import schemas_dir
+
+    directory = Path(args.dir) if args.dir else schemas_dir()
+    if args.check:
+        stale = drift(directory)
+        for name in stale:
+            print(f"out of date: {directory / name}")
+        return 1 if stale else 0
+    for name in write(directory):
+        print(f"wrote {directory / name}")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--project", default=".", help="the target project's root (default: current directory)")
+    parser = argparse.ArgumentParser(
+        prog="backend-orchestrator", parents=[common],
+        description="Coordinate backend work on a project and validate it with real quality gates.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("serve", cmd_serve, "run the MCP server (stdio by default)")
+    p.add_argument("--tools", choices=["core", "all"], default="core",
+                   help="tool tier: core = the four steps + get_task; all = every tool")
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP: address to bind (off loopback needs --token)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--token", help="HTTP: bearer token clients must send (or env BACKEND_ORCHESTRATOR_TOKEN)")
+
+    p = add("init", cmd_init, "write the config, ai-state skeleton and .mcp.json into a project")
+    p.add_argument("path", nargs="?", help="project root (default: --project)")
+
+    p = add("scan", cmd_scan, "rebuild the registries from the code")
+    p.add_argument("--path", default=".", help="folder inside the project to scan")
+    p.add_argument("--json", action="store_true")
+
+    p = add("task", cmd_task, "add, list, show or update tasks")
+    tasks = p.add_subparsers(dest="task_command", required=True, metavar="ACTION")
+    t = tasks.add_parser("add", parents=[common], help="receive a task")
+    t.add_argument("description")
+    t.add_argument("--title")
+    t.add_argument("--kind", choices=["api", "database", "service", "auth", "testing"])
+    t.add_argument("--endpoint", action="append", help="'METHOD /path' (repeatable)")
+    t.add_argument("--model", action="append", help="model name (repeatable)")
+    t.add_argument("--requirement", action="append", help="acceptance criterion (repeatable)")
+    t.add_argument("--depends-on", action="append", help="task id (repeatable)")
+    t.add_argument("--priority", choices=["low", "medium", "high", "critical"], default="medium")
+    t.add_argument("--json", action="store_true")
+    t = tasks.add_parser("list", parents=[common], help="list tasks")
+    t.add_argument("--status")
+    t.add_argument("--kind")
+    t.add_argument("--json", action="store_true")
+    t = tasks.add_parser("show", parents=[common], help="show one task as JSON")
+    t.add_argument("task_id")
+    t = tasks.add_parser("update", parents=[common], help="change a task's status or add a note")
+    t.add_argument("task_id")
+    t.add_argument("--status")
+    t.add_argument("--note")
+
+    p = add("context", cmd_context, "prepare and print a task's context package")
+    p.add_argument("task_id")
+    p.add_argument("--budget", type=int, help="token budget (default from config)")
+
+    p = add("validate", cmd_validate, "run the quality gates for a task, or the whole project")
+    p.add_argument("task_id", nargs="?", help="task id; leave out to validate the whole project")
+    p.add_argument("--gates", help="comma-separated gate ids (default: the assignment's, or all)")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    p.add_argument("--output", help="write the report here instead of stdout")
+
+    p = add("demo", cmd_demo, "run the whole flow on a copy of examples/shop over a real MCP session")
+    p.add_argument("--clean", action="store_true", help="remove the temporary copy afterwards")
+
+    p = add("schemas", cmd_schemas, "regenerate schemas/*.schema.json from the contracts")
+    p.add_argument("--check", action="store_true", help="exit 1 when a schema file is out of date")
+    p.add_argument("--dir", help="folder to write (default: the package's schemas/)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except OrchestratorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""Context packaging: what a sub-skill needs for a task, within a token budget."""
+
+from .builder import build_package, estimate_tokens
+
+__all__ = ["build_package", "estimate_tokens"]

@@ -1,0 +1,40 @@
+"""The project's configuration: [tool.backend-orchestrator] in pyproject.toml."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .common import Contract
+
+
+class Thresholds(Contract):
+    """The mission's success metrics; a gate fails when a measurement crosses one."""
+
+    api_p95_ms: float = Field(200.0, gt=0, description="API latency p95 must stay below this")
+    db_query_ms: float = Field(50.0, gt=0, description="DB statement p95 must stay below this")
+    coverage_percent: float = Field(80.0, ge=0, le=100, description="line coverage must exceed this")
+    error_rate_percent: float = Field(0.1, ge=0, le=100, description="error rate must stay below this")
+    max_high_findings: int = Field(0, ge=0, description="high/critical security findings allowed")
+
+
+class Timeouts(Contract):
+    tests_s: float = Field(600.0, gt=0)
+    gate_s: float = Field(300.0, gt=0)
+
+
+class ProjectConfig(Contract):
+    app: str | None = Field(None, description="import path of the ASGI/WSGI app, e.g. 'shop.main:app'")
+    source: list[str] = Field(default_factory=list, description="packages or folders holding the backend code")
+    tests: str = Field("tests", description="folder with the pytest suite")
+    python: str | None = Field(None, description="the target's interpreter; default: .venv, venv, or ours")
+    database_url: str | None = None
+    alembic_config: str | None = Field(None, description="alembic.ini, relative to the project root")
+    token_budget: int = Field(4000, ge=200, le=200_000)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    gates: dict[str, list[str]] = Field(
+        default_factory=dict, description="task kind -> gate ids, overriding the skill's manifest"
+    )
+    auth_dependencies: list[str] = Field(
+        default_factory=list, description="extra callable names that authenticate a request"
+    )

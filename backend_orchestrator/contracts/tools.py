@@ -1,0 +1,71 @@
+"""Results of the MCP tools and CLI commands that are not themselves stored documents."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from .common import Contract, Priority, Status, TaskId, TaskKind
+from .context import ContextPackage
+from .event import Event
+from .task import Task, UnknownReferences
+
+
+class ReceiveResult(Contract):
+    task: Task
+    unknown_references: UnknownReferences
+    notes: list[str] = Field(default_factory=list)
+
+
+class TaskSummary(Contract):
+    id: TaskId
+    title: str
+    kind: TaskKind
+    status: Status
+    priority: Priority
+    depends_on: list[str]
+    updated_at: str
+
+
+class TaskPage(Contract):
+    tasks: list[TaskSummary]
+    total: int
+    next_cursor: str | None = None
+
+
+class ContextResult(Contract):
+    task_id: TaskId
+    status: Status
+    path: str
+    package: ContextPackage
+
+
+class ScanChanges(Contract):
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+
+
+class ScanResult(Contract):
+    mode: Literal["static", "dynamic"]
+    framework: str
+    endpoints: int
+    models: int
+    services: int
+    migrations_head: str | None
+    unresolved: list[str] = Field(default_factory=list)
+    changes: ScanChanges = Field(default_factory=ScanChanges)
+    files: list[str] = Field(default_factory=list, description="registry files written")
+
+
+class RegistryPage(Contract):
+    registry: Literal["endpoints", "models", "services"]
+    items: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None = None
+
+
+class EventPage(Contract):
+    events: list[Event]
+    next_cursor: str | None = Field(None, description="pass as `after` to get newer events")

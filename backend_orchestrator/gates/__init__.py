@@ -1,0 +1,23 @@
+"""Quality gates. One module per gate; this tuple is the registry. Ids are never reused."""
+
+from __future__ import annotations
+
+from ..errors import invalid_choice
+from .base import Gate, GateContext, run_gate
+from .tests import TestsGate
+
+GATES: tuple[type[Gate], ...] = (TestsGate,)
+
+
+def gate_ids() -> list[str]:
+    return [g.id for g in GATES]
+
+
+def get_gate(gate_id: str) -> Gate:
+    for gate in GATES:
+        if gate.id == gate_id:
+            return gate()
+    raise invalid_choice("gate", gate_id, gate_ids())
+
+
+__all__ = ["GATES", "Gate", "GateContext", "gate_ids", "get_gate", "run_gate"]

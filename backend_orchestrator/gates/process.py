@@ -1,0 +1,70 @@
+"""Running target code: a subprocess in its own process group, with a timeout and cancellation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# Variables of ours that must not leak into the target's interpreter.
+_DROP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START", "PYTHONSTARTUP")
+
+
+@dataclass
+class Completed:
+    returncode: int | None  # None: killed (timeout or cancelled)
+    output: str
+    timed_out: bool = False
+    cancelled: bool = False
+    duration_s: float = 0.0
+
+
+def target_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _DROP}
+    env.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"})
+    env.update(extra or {})
+    return env
+
+
+def run(argv: list[str], *, cwd: Path, timeout: float, log: Path, env: dict[str, str] | None = None,
+        cancelled: threading.Event | None = None) -> Completed:
+    """Run ``argv`` (a list: never a shell string) and keep its combined output in ``log``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env or target_env(), start_new_session=True)
+        timed_out = was_cancelled = False
+        while True:
+            try:
+                proc.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if cancelled is not None and cancelled.is_set():
+                    was_cancelled = True
+                elif time.monotonic() - started > timeout:
+                    timed_out = True
+                else:
+                    continue
+                _kill_group(proc)
+                break
+    output = log.read_text(encoding="utf-8", errors="replace")
+    return Completed(None if (timed_out or was_cancelled) else proc.returncode, output, timed_out,
+                     was_cancelled, round(time.monotonic() - started, 3))
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=3)
+            return
+        except subprocess.TimeoutExpired:
+            continue

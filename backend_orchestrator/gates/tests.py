@@ -1,0 +1,143 @@
+"""Gate ``tests``: the target's pytest suite under coverage, in the target's interpreter.
+
+What it does
+    Runs ``python -m coverage run -m pytest`` in a subprocess of the target's interpreter, with a
+    timeout, writing JUnit XML and a coverage JSON report as evidence; counts results from the
+    JUnit XML and reads total line coverage from the JSON.
+Why it matters
+    An agent's "done" means nothing until the project's own tests pass, and untested code is
+    where regressions hide (standards TEST-*, BS-MET coverage > 80 %).
+Rules
+    TST001 a test failed or errored (high) · TST002 coverage at or below the threshold (medium) ·
+    TST003 no tests were collected (high)
+Use instead
+    Fix the failing test or the code; add tests for the uncovered lines the report lists.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ..config import target_python
+from ..contracts.report import Finding, GateResult
+from . import process
+from .base import Gate, GateContext
+
+MODULE_PROBE = "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ('pytest', 'coverage')) else 3)"
+
+
+def _source_packages(root: Path, configured: list[str], tests_dir: str) -> list[str]:
+    if configured:
+        return configured
+    found = sorted(p.name for p in root.iterdir()
+                   if p.is_dir() and (p / "__init__.py").is_file() and p.name not in (tests_dir, "tests"))
+    return found or ["."]
+
+
+def _junit_counts(path: Path) -> tuple[dict[str, int], list[tuple[str, str, int | None, str]]]:
+    """Totals and (test id, file, line, message) of each failure or error."""
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    failed = []
+    for suite in suites:
+        for key in counts:
+            counts[key] += int(suite.get(key, 0))
+        for case in suite.iter("testcase"):
+            for tag in ("failure", "error"):
+                node = case.find(tag)
+                if node is not None:
+                    name = f"{case.get('classname', '')}::{case.get('name', '')}".strip(":")
+                    line = case.get("line")
+                    message = (node.get("message") or node.text or tag).strip().splitlines()[0][:300]
+                    failed.append((name, case.get("file", ""), int(line) + 1 if line else None, message))
+    return counts, failed
+
+
+class TestsGate(Gate):
+    id = "tests"
+    title = "Tests and coverage"
+
+    def run(self, ctx: GateContext) -> GateResult:
+        root, cfg = ctx.root, ctx.config
+        python = target_python(root, cfg)
+        out = ctx.evidence_dir / "tests"
+        out.mkdir(parents=True, exist_ok=True)
+        probe = process.run([python, "-c", MODULE_PROBE], cwd=root, timeout=60, log=out / "probe.log",
+                            cancelled=ctx.cancelled)
+        if probe.returncode != 0:
+            return self.result("error", f"pytest and coverage must be importable by the target's interpreter "
+                               f"{python}: install them there with `{python} -m pip install pytest coverage`",
+                               metrics={"python": python})
+        tests_dir = root / cfg.tests
+        if not tests_dir.is_dir():
+            return self.result("fail", f"no tests folder {cfg.tests!r} in the project", findings=[Finding(
+                rule_id="TST003", gate=self.id, severity="high", title="No tests", category="missing-tests",
+                clause="TEST-023", message=f"Create the test suite under {cfg.tests}/ (or set `tests` in the config).",
+            )])
+        junit, data, cov_json = out / "junit.xml", out / ".coverage", out / "coverage.json"
+        for stale in (junit, data, cov_json):
+            stale.unlink(missing_ok=True)
+        sources = _source_packages(root, cfg.source, cfg.tests)
+        env = process.target_env({"COVERAGE_FILE": str(data), "HYPOTHESIS_STORAGE_DIRECTORY": str(out / "hypothesis")})
+        argv = [python, "-m", "coverage", "run", f"--data-file={data}", f"--source={','.join(sources)}",
+                "-m", "pytest", cfg.tests, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
+                "-o", "junit_family=xunit1"]
+        done = process.run(argv, cwd=root, timeout=cfg.timeouts.tests_s, log=out / "pytest.log", env=env,
+                           cancelled=ctx.cancelled)
+        evidence = [ctx.rel(out / "pytest.log")]
+        if done.cancelled:
+            return self.result("error", "cancelled", evidence=evidence)
+        if done.timed_out:
+            return self.result("error", f"the test suite did not finish within {cfg.timeouts.tests_s:g} s "
+                               "(timeouts.tests_s); it was stopped", evidence=evidence)
+        if done.returncode == 5:
+            return self.result("fail", "pytest collected no tests", evidence=evidence, findings=[Finding(
+                rule_id="TST003", gate=self.id, severity="high", title="No tests collected",
+                category="missing-tests", clause="TEST-023", path=cfg.tests,
+                message=f"pytest found no tests under {cfg.tests}/; add tests named test_*.py.",
+            )])
+        if not junit.is_file():
+            tail = "\n".join(done.output.strip().splitlines()[-5:])
+            return self.result("error", f"pytest exited {done.returncode} without a JUnit report: {tail}",
+                               evidence=evidence)
+        counts, failed = _junit_counts(junit)
+        evidence.append(ctx.rel(junit))
+        process.run([python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(cov_json)],
+                    cwd=root, timeout=120, log=out / "coverage.log", env=env, cancelled=ctx.cancelled)
+        findings = [Finding(
+            rule_id="TST001", gate=self.id, severity="high", title=f"Test failed: {name}", category="test-failure",
+            clause="TEST-023", path=file or None, line=line, evidence=message,
+            message=f"{name} fails: {message}. Fix the code or the test, then validate again.",
+        ) for name, file, line, message in failed]
+        metrics: dict[str, float | int | str | bool | None] = {
+            "tests": counts["tests"], "failed": counts["failures"], "errors": counts["errors"],
+            "skipped": counts["skipped"],
+            "passed": counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"],
+            "coverage_threshold_percent": cfg.thresholds.coverage_percent, "python": python,
+        }
+        if cov_json.is_file():
+            evidence.append(ctx.rel(cov_json))
+            report = json.loads(cov_json.read_text(encoding="utf-8"))
+            percent = round(float(report["totals"]["percent_covered"]), 2)
+            metrics["coverage_percent"] = percent
+            if percent <= cfg.thresholds.coverage_percent:
+                worst = sorted(report.get("files", {}).items(),
+                               key=lambda kv: kv[1]["summary"]["percent_covered"])[:5]
+                listed = ", ".join(f"{name} {info['summary']['percent_covered']:.0f} %" for name, info in worst)
+                findings.append(Finding(
+                    rule_id="TST002", gate=self.id, severity="medium", category="coverage", clause="BS-MET-003",
+                    title=f"Coverage {percent:.1f} % is not above {cfg.thresholds.coverage_percent:g} %",
+                    message=f"Total line coverage is {percent:.1f} %; it must exceed "
+                            f"{cfg.thresholds.coverage_percent:g} %. Least covered: {listed}.",
+                ))
+        else:
+            metrics["coverage_percent"] = None
+            return self.result("error", "coverage produced no report (see coverage.log)", metrics=metrics,
+                               findings=findings, evidence=evidence)
+        status = "fail" if findings else "pass"
+        summary = (f"{metrics['passed']}/{counts['tests']} passed, coverage {metrics['coverage_percent']} % "
+                   f"(threshold > {cfg.thresholds.coverage_percent:g} %)")
+        return self.result(status, summary, metrics=metrics, findings=findings, evidence=evidence)

@@ -1,0 +1,197 @@
+"""Step 4: validate the work by running the gates the assignment requires.
+
+``start_validation`` starts (or attaches to) a background run and returns at once;
+``validate_results`` waits up to a bounded time and returns the report or a ``running`` status.
+When a run ends, its report is written (JSON and Markdown), the task moves to ``done`` or
+``failed``, tasks waiting on it are released, and a passing api task publishes ``backend.api.ready``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ..contracts.report import GateResult, RunStatus, ValidationReport
+from ..contracts.task import ValidationSummary
+from ..errors import InvalidArgument, InvalidTransition, invalid_choice
+from ..gates import GateContext, gate_ids
+from ..gates.render import to_markdown
+from ..state import Project
+from ..state.paths import relative
+from . import runs
+from .lifecycle import FINAL, require_ready, transition
+from .prepare import skill_for_kind
+from .tasks import finish as release_after
+
+MAX_WAIT_S = 50.0
+DEFAULT_WAIT_S = 40.0
+VALIDATABLE = ("assigned", "in_progress", "failed", "validating")
+
+
+def _verdict(results: list[GateResult], cancelled: bool) -> str:
+    if cancelled:
+        return "cancelled"
+    if any(r.status == "error" for r in results):
+        return "error"
+    if any(r.status == "fail" for r in results):
+        return "fail"
+    return "pass"
+
+
+def _choose_gates(project: Project, requested: list[str] | None, assigned: list[str] | None, kind: str | None) -> list[str]:
+    known = gate_ids()
+    if requested is not None:
+        if not requested:
+            raise InvalidArgument(f"gates is empty; leave it out for the assignment's gates, or pick from: {', '.join(known)}")
+        for gate in requested:
+            if gate not in known:
+                raise invalid_choice("gate", gate, known)
+        return list(dict.fromkeys(requested))
+    if assigned:
+        return [g for g in assigned if g in known] or known
+    if kind is not None:
+        configured = project.config.gates.get(kind)
+        wanted = configured if configured is not None else skill_for_kind(kind).manifest.gates
+        return [g for g in wanted if g in known] or known
+    return known
+
+
+def start_validation(project: Project, task_id: str | None, gates: list[str] | None = None) -> tuple[runs.Run, bool]:
+    """Start a run for ``task_id`` (None: the whole project), or attach to the one going on."""
+    owner = task_id or "project"
+    existing = runs.active(project.root, owner)
+    store = project.store
+    if task_id is not None:
+        task = store.load_task(task_id)  # unknown ids fail before anything else
+        if gates is not None:
+            _choose_gates(project, gates, None, None)
+        if existing:
+            return existing, True
+        require_ready(project, task, "validate_results")
+        if task.status not in VALIDATABLE:
+            raise InvalidTransition(
+                f"{task.id} is {task.status!r}; validate_results runs once a skill is assigned "
+                f"(statuses {', '.join(VALIDATABLE)}): call assign_skill first")
+        chosen = _choose_gates(project, gates, task.assignment.gates if task.assignment else None, task.kind)
+    else:
+        chosen = _choose_gates(project, gates, None, None)
+        if existing:
+            return existing, True
+    run_id = project.new_id("run")
+    evidence = store.artifacts(owner, "runs", run_id)
+    if task_id is not None:
+        with store.locked():
+            task = store.load_task(task_id)
+            if task.status == "assigned":
+                transition(project, task, "in_progress", note="work handed in for validation")
+            if task.status == "failed":
+                transition(project, task, "in_progress", note="validating again")
+            if task.status == "validating":  # a run that ended with its process: start over
+                transition(project, task, "in_progress", note="previous validation did not finish")
+            transition(project, task, "validating", note=f"run {run_id}: {', '.join(chosen)}")
+            store.save_task(task)
+    run = runs.Run(run_id=run_id, task_id=task_id, root=project.root, gates=chosen,
+                   started_at=project.clock(), evidence_dir=evidence)
+
+    def context(r: runs.Run) -> GateContext:
+        task = store.load_task(task_id) if task_id else None
+        evidence.mkdir(parents=True, exist_ok=True)
+        return GateContext(root=project.root, config=project.config, evidence_dir=evidence, task=task,
+                           cancelled=r.cancel_event)
+
+    return runs.start(run, context, lambda r, results: _finish(project, r, results)), False
+
+
+def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
+    store = project.store
+    verdict = _verdict(results, run.cancel_event.is_set())
+    report = ValidationReport(
+        run_id=run.run_id, task_id=run.task_id, commit=project.git_head(), started_at=run.started_at,
+        finished_at=project.clock(), verdict=verdict, gates=results,  # type: ignore[arg-type]
+        thresholds={k: float(v) for k, v in project.config.thresholds.model_dump().items()},
+        evidence_dir=relative(project.root, run.evidence_dir),
+    )
+    path = run.evidence_dir / "report.json"
+    store.write_json(path, "validation-report", report.model_dump(mode="json"))
+    (run.evidence_dir / "report.md").write_text(to_markdown(report), encoding="utf-8")
+    run.report, run.report_path = report, relative(project.root, path)
+    if run.task_id is None:
+        return
+    with store.locked():
+        task = store.load_task(run.task_id)
+        task.validation = ValidationSummary(
+            run_id=run.run_id, verdict=verdict, finished_at=report.finished_at,  # type: ignore[arg-type]
+            gates={r.gate: r.status for r in results}, findings=sum(len(r.findings) for r in results),
+            report_path=run.report_path,
+        )
+        if task.status == "validating":
+            if verdict == "pass":
+                transition(project, task, "done", note=f"run {run.run_id} passed")
+            elif verdict == "cancelled":
+                transition(project, task, "in_progress", note=f"run {run.run_id} was cancelled")
+            else:
+                failing = [r.gate for r in results if r.status in ("fail", "error")]
+                transition(project, task, "failed", note=f"run {run.run_id}: {verdict} ({', '.join(failing)})")
+        store.save_task(task)
+        if task.status == "done":
+            release_after(project, task)
+    if task.status == "done" and task.kind == "api" and task.endpoints:
+        from ..events import publish
+
+        publish(project, "backend.api.ready", {
+            "task_id": task.id, "endpoints": task.endpoints, "run_id": run.run_id,
+            "report_path": run.report_path, "commit": report.commit,
+        })
+
+
+def status_of(run: runs.Run, attached: bool) -> RunStatus:
+    if not run.done_event.is_set():
+        return RunStatus(run_id=run.run_id, task_id=run.task_id, status="running", attached=attached,
+                         progress=run.progress,
+                         message=f"validation is running ({run.progress.done}/{run.progress.total} gates done"
+                                 + (f", now {run.current}" if run.current else "")
+                                 + "); call validate_results again with the same task_id to attach")
+    if run.report is None:
+        return RunStatus(run_id=run.run_id, task_id=run.task_id, status="error", attached=attached,
+                         progress=run.progress, message=f"the run stopped before writing its report: {run.failure}")
+    return RunStatus(run_id=run.run_id, task_id=run.task_id, status=run.report.verdict, attached=attached,
+                     progress=run.progress, report=run.report, report_path=run.report_path,
+                     message=f"verdict {run.report.verdict}; report at {run.report_path}")
+
+
+def check_wait(wait_seconds: float | None) -> float:
+    if wait_seconds is None:
+        return DEFAULT_WAIT_S
+    if not 0 <= wait_seconds <= MAX_WAIT_S:
+        raise InvalidArgument(f"wait_seconds {wait_seconds!r} is out of range; use 0..{MAX_WAIT_S:g} "
+                              "(longer runs keep going: call again to attach)")
+    return float(wait_seconds)
+
+
+def validate_results(project: Project, task_id: str | None, gates: list[str] | None = None,
+                     wait_seconds: float | None = None,
+                     on_progress: Callable[[runs.Run], None] | None = None) -> RunStatus:
+    """Start or attach, wait up to ``wait_seconds`` (None: until done) and report."""
+    run, attached = start_validation(project, task_id, gates)
+    deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
+    seen = -1
+    while not run.done_event.is_set():
+        if on_progress and run.progress.done != seen:
+            seen = run.progress.done
+            on_progress(run)
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            break
+        run.wait(0.2 if left is None else min(0.2, left))
+    return status_of(run, attached)
+
+
+def cancel(project: Project, task_id: str | None) -> bool:
+    run = runs.active(project.root, task_id or "project")
+    if run is None:
+        return False
+    run.cancel_event.set()
+    return True
+
+
+__all__ = ["FINAL", "cancel", "check_wait", "start_validation", "status_of", "validate_results"]

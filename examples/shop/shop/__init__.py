@@ -1,0 +1,1 @@
+"""Shop: a small FastAPI backend for users, products and orders."""

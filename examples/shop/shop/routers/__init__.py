@@ -1,0 +1,1 @@
+"""HTTP routers; handlers stay thin and delegate to :mod:`shop.services`."""

@@ -1,0 +1,78 @@
+"""Shared fixtures: a fresh copy of examples/shop per test, a project with a fixed clock, and an
+in-memory MCP client on a server for it."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from backend_orchestrator.resources import example_dir
+from backend_orchestrator.state import Project
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def copy_shop(dest: Path) -> Path:
+    target = dest / "shop"
+    shutil.copytree(example_dir("shop"), target,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.db", ".coverage", "ai-state"))
+    return target
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A fresh copy of examples/shop."""
+    return copy_shop(tmp_path)
+
+
+def fixed_project(root: Path) -> Project:
+    """A project whose clock ticks one second per reading and whose ids count up: reproducible files."""
+    start = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+    ticks = itertools.count()
+    counters: dict[str, Iterator[int]] = {}
+
+    def clock() -> datetime:
+        return start + timedelta(seconds=next(ticks))
+
+    def new_id(prefix: str) -> str:
+        n = next(counters.setdefault(prefix, itertools.count(1)))
+        return f"{prefix}-{n:06d}"
+
+    project = Project.open(root)
+    project.clock = clock
+    project.new_id = new_id
+    return project
+
+
+@pytest.fixture
+def project(shop: Path) -> Project:
+    return fixed_project(shop)
+
+
+@pytest.fixture
+async def client(project: Project) -> AsyncIterator[object]:
+    from mcp import Client
+
+    from backend_orchestrator.server import create_server
+
+    async with Client(create_server(project, tools="all"), raise_exceptions=True) as c:
+        yield c
+
+
+def state_snapshot(root: Path) -> dict[str, bytes]:
+    """Every state file (tasks, registries, events) but logs and artifacts, for 'nothing changed' checks."""
+    base = root / "ai-state"
+    if not base.exists():
+        return {}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
+            if p.is_file() and "logs" not in p.parts and "artifacts" not in p.parts and p.name != ".lock"}

@@ -1,0 +1,118 @@
+"""The store: git-friendly atomic writes, a cross-process lock, and corrupt files left alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend_orchestrator.contracts.registry import EndpointRegistry
+from backend_orchestrator.errors import InvalidArgument, NotFound, PathOutsideProject, StateError
+from backend_orchestrator.state import Project
+from backend_orchestrator.state.paths import confined
+from backend_orchestrator.workflow import receive_task
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_documents_are_written_with_sorted_keys_two_space_indent_and_a_newline(tmp_path: Path) -> None:
+    project = Project.open(tmp_path)
+    path = project.store.registry_path("endpoints")
+    project.store.ensure_layout()
+    project.store.write(path, "endpoints", EndpointRegistry())
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+    assert '\n  "endpoints": []' in text
+
+
+def test_init_layout_ignores_artifacts_and_logs(tmp_path: Path) -> None:
+    project = Project.open(tmp_path)
+    project.store.ensure_layout()
+    ignore = (project.store.dir / ".gitignore").read_text(encoding="utf-8")
+    assert "artifacts/" in ignore and "logs/" in ignore
+
+
+def test_a_file_that_is_not_json_is_reported_by_path_and_not_overwritten(tmp_path: Path) -> None:
+    project = Project.open(tmp_path)
+    project.store.ensure_layout()
+    path = project.store.registry_path("endpoints")
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(StateError, match=r"ai-state/active/backend/endpoints.json is not valid JSON"):
+        project.store.read(path, "endpoints", EndpointRegistry)
+    with pytest.raises(StateError, match="not valid JSON"):
+        project.store.write(path, "endpoints", EndpointRegistry())
+    assert path.read_text(encoding="utf-8") == "{not json"
+
+
+def test_a_file_that_fails_its_schema_names_the_field(tmp_path: Path) -> None:
+    project = Project.open(tmp_path)
+    project.store.ensure_layout()
+    path = project.store.registry_path("endpoints")
+    path.write_text('{"schema_version": 1, "endpoints": [{"method": "FETCH"}]}', encoding="utf-8")
+    with pytest.raises(StateError, match=r"endpoints/0"):
+        project.store.read(path, "endpoints", EndpointRegistry)
+
+
+def test_schema_invalid_documents_are_never_written(tmp_path: Path) -> None:
+    project = Project.open(tmp_path)
+    project.store.ensure_layout()
+    bad = EndpointRegistry.model_construct(schema_version=1, framework="fastapi", mode="static",
+                                           endpoints="nope", unresolved=[])
+    path = project.store.registry_path("endpoints")
+    with pytest.raises(StateError):
+        project.store.write(path, "endpoints", bad)
+    assert not path.exists()
+
+
+def test_paths_are_confined_to_the_project_even_through_symlinks(tmp_path: Path) -> None:
+    root = (tmp_path / "p").resolve()
+    root.mkdir()
+    (root / "link").symlink_to(tmp_path)
+    assert confined(root, "a", "b") == root / "a" / "b"
+    for escape in ("..", "/etc/passwd", "link/x", "a/../../x"):
+        with pytest.raises(PathOutsideProject):
+            confined(root, escape)
+
+
+def test_task_ids_must_have_the_seed_form(tmp_path: Path) -> None:
+    project = Project.open(tmp_path)
+    for bad in ("task-1-api", "task-001-frontend", "../task-001-api", "task-001-api.json"):
+        with pytest.raises(InvalidArgument, match="task-002-api"):
+            project.store.task_path(bad)
+    with pytest.raises(NotFound, match="no tasks yet"):
+        project.store.load_task("task-001-api")
+
+
+ALLOCATE = """
+import sys
+from backend_orchestrator.state import Project
+from backend_orchestrator.workflow import receive_task
+project = Project.open(sys.argv[1])
+for i in range(int(sys.argv[2])):
+    receive_task(project, f"Write tests for the products module {i}", kind="testing")
+"""
+
+
+def test_concurrent_processes_allocate_distinct_task_ids(shop: Path) -> None:
+    project = Project.open(shop)
+    receive_task(project, "Seed the registries first", kind="testing")
+    procs = [subprocess.Popen([sys.executable, "-c", ALLOCATE, str(shop), "6"], cwd=REPO) for _ in range(3)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    ids = project.store.task_ids()
+    assert len(ids) == 19
+    assert ids[-1] == "task-019-testing"
+    for task_id in ids:
+        assert project.store.load_task(task_id).id == task_id
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
+    project = Project.open(tmp_path)
+    project.store.ensure_layout()
+    for _ in range(3):
+        project.store.write(project.store.registry_path("services"), "services",
+                            __import__("backend_orchestrator.contracts", fromlist=["ServiceRegistry"]).ServiceRegistry())
+    leftovers = [p.name for p in project.store.dir.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
