@@ -63,13 +63,13 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
 
     @contextmanager
     def call(name: str, task_id: str | None = None) -> Iterator[None]:
-        with audited(project, name, task_id):
-            try:
+        try:
+            with audited(project, name, task_id):
                 yield
-            except (StateError, ConfigError) as exc:
-                raise MCPError(INTERNAL_ERROR, f"backend-orchestrator cannot use its state: {exc}") from exc
-            except OrchestratorError as exc:
-                raise ToolError(f"[{exc.kind}] {exc}") from exc
+        except (StateError, ConfigError) as exc:
+            raise MCPError(INTERNAL_ERROR, f"backend-orchestrator cannot use its state: {exc}") from exc
+        except OrchestratorError as exc:
+            raise ToolError(f"[{exc.kind}] {exc}") from exc
 
     # -- the four steps ---------------------------------------------------------------------------
     @tool(WRITES, "Receive a backend task")

@@ -303,7 +303,9 @@ async def test_a_corrupt_task_file_is_a_protocol_error_and_is_not_overwritten(cl
     assert "tasks/task-001-api.json" in caught.value.message
     assert path.read_text(encoding="utf-8") == '{"schema_version": 1, "id": 5}\n'
     # the server keeps serving
-    assert (await ok(client, "list_tasks", {"kind": "auth"}))["total"] == 0
+    assert (await ok(client, "query_registry", {"registry": "models"}))["total"] == 4
+    assert (await ok(client, "receive_task", {"description": "Index orders.user_id", "kind": "database"}))[
+        "task"]["id"] == "task-002-database"
 
 
 async def test_resources_expose_registries_tasks_standards_and_skills(client: Client) -> None:

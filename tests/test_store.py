@@ -59,8 +59,10 @@ def test_a_file_that_fails_its_schema_names_the_field(tmp_path: Path) -> None:
 def test_schema_invalid_documents_are_never_written(tmp_path: Path) -> None:
     project = Project.open(tmp_path)
     project.store.ensure_layout()
-    bad = EndpointRegistry.model_construct(schema_version=1, framework="fastapi", mode="static",
-                                           endpoints="nope", unresolved=[])
+    from backend_orchestrator.contracts.registry import Endpoint
+
+    bad = EndpointRegistry(endpoints=[Endpoint.model_construct(method="FETCH", path="/x", handler="m:f",
+                                                                file="m.py", line=1)])
     path = project.store.registry_path("endpoints")
     with pytest.raises(StateError):
         project.store.write(path, "endpoints", bad)

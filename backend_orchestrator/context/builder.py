@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..contracts.context import (
@@ -21,6 +21,7 @@ from ..contracts.context import (
 from ..contracts.registry import Endpoint, EndpointRegistry, Model, ModelRegistry, ServiceRegistry
 from ..contracts.task import Task
 from ..docs import clauses
+from ..errors import InvalidArgument
 from .outline import outline
 
 _SCHEMA_SUFFIX = re.compile(r"(Create|Update|Read|Out|In|Response|Request|Public|Detail|List|Schema)$")
@@ -213,32 +214,51 @@ def _test_requirements(task: Task, eps: list[Endpoint], tables: list[Model]) -> 
 
 
 def _fit(package: ContextPackage, budget: int, keep_endpoints: int, keep_tables: int) -> ContextPackage:
-    """Drop the lowest-ranked items until the package fits ``budget``; list what was dropped."""
+    """Drop the lowest-ranked items until the package fits ``budget``; list what was dropped.
+
+    What the task names (its endpoints and tables) is never dropped: when that alone does not
+    fit, the budget is too small and the caller is told how much is needed.
+    """
     omitted: list[str] = []
 
     def size() -> int:
         return estimate_tokens(package.model_dump(mode="json"))
 
-    steps = []
-    for f in reversed(package.source):
-        steps.append((f"source {f.path}", lambda f=f: package.source.remove(f)))
-    steps.append(("endpoints.existing", lambda: package.endpoints.existing.clear()))
-    steps.append(("database.other_tables", lambda: package.database.other_tables.clear()))
-    for s in reversed(package.services):
-        steps.append((f"service {s.name}", lambda s=s: package.services.remove(s)))
-    for e in reversed(package.endpoints.relevant[keep_endpoints:]):
-        steps.append((f"endpoint {e.method} {e.path}", lambda e=e: package.endpoints.relevant.remove(e)))
-    for t in reversed(package.database.tables[keep_tables:]):
-        steps.append((f"table {t.table}", lambda t=t: package.database.tables.remove(t)))
-    for c in reversed(package.standards[8:]):
-        steps.append((f"standard {c.id}", lambda c=c: package.standards.remove(c)))
-    for label, drop in steps:
-        if size() <= budget:
+    def cost(item: object) -> int:
+        return estimate_tokens(item.model_dump(mode="json") if hasattr(item, "model_dump") else item)
+
+    tests = package.test_requirements
+    steps: list[tuple[str, Callable[[], object], int]] = []
+    steps += [(f"source {f.path}", lambda f=f: package.source.remove(f), cost(f)) for f in reversed(package.source)]
+    steps.append(("endpoints.existing", package.endpoints.existing.clear, cost(package.endpoints.existing)))
+    steps.append(("database.other_tables", package.database.other_tables.clear, cost(package.database.other_tables)))
+    steps += [(f"service {s.name}", lambda s=s: package.services.remove(s), cost(s)) for s in reversed(package.services)]
+    steps += [(f"endpoint {e.method} {e.path}", lambda e=e: package.endpoints.relevant.remove(e), cost(e))
+              for e in reversed(package.endpoints.relevant[keep_endpoints:])]
+    steps += [(f"table {t.table}", lambda t=t: package.database.tables.remove(t), cost(t))
+              for t in reversed(package.database.tables[keep_tables:])]
+    steps += [(f"standard {c.id}", lambda c=c: package.standards.remove(c), cost(c)) for c in reversed(package.standards)]
+    for name in ("contract", "load", "security", "integration", "unit", "api"):
+        items = getattr(tests, name)
+        steps.append((f"test_requirements.{name}", items.clear, cost(items)))
+    steps.append(("endpoints.patterns", package.endpoints.patterns.clear, cost(package.endpoints.patterns)))
+
+    package.budget.omitted = omitted  # filled in place: the list counts towards the size
+    total = size()
+    for label, drop, saved in steps:
+        if total <= budget:
             break
         drop()
         omitted.append(label)
-    package.budget.omitted = omitted
+        total += cost(label) + 1 - saved
+        if total <= budget:  # the estimate says it fits: confirm with the exact size
+            total = size()
     # used_tokens is part of the package: settle it (its own digits can grow the size by a token)
     for _ in range(3):
         package.budget.used_tokens = size()
+    if package.budget.used_tokens > budget:
+        raise InvalidArgument(
+            f"token_budget {budget} is too small for what {package.task_id} names: its endpoints and tables "
+            f"alone need {package.budget.used_tokens} tokens; pass token_budget={package.budget.used_tokens} or more"
+        )
     return package

@@ -1,0 +1,135 @@
+"""Alembic migrations: where they live, how many revisions, and the head(s) of the revision graph.
+
+The config is `config.alembic_config` or `alembic.ini` at the root (`[alembic] script_location`,
+`%(here)s` supported), else `[tool.alembic]` in pyproject.toml. Revision files are parsed, never run.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+from pathlib import Path
+
+from ..contracts.registry import Migrations, Unresolved
+from .files import parse_file
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _settings(root: Path, alembic_config: str | None) -> tuple[dict[str, str], Path, str] | Unresolved | None:
+    """The [alembic] options, the folder they are relative to, and the config's path."""
+    candidate = root / (alembic_config or "alembic.ini")
+    rel = alembic_config or "alembic.ini"
+    if candidate.is_file() and _inside(candidate, root):
+        parser = configparser.ConfigParser(defaults={"here": str(candidate.parent)})
+        try:
+            parser.read(candidate, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            return Unresolved(file=rel, line=1, reason=f"cannot read the alembic config: {exc}")
+        if not parser.has_section("alembic"):
+            return Unresolved(file=rel, line=1, reason="the alembic config has no [alembic] section")
+        try:
+            return dict(parser.items("alembic")), candidate.parent, rel
+        except configparser.Error as exc:
+            return Unresolved(file=rel, line=1, reason=f"cannot read the alembic config: {exc}")
+    if alembic_config:
+        return Unresolved(
+            file=rel, line=1, reason=f"alembic_config {alembic_config!r} is not a file in the project"
+        )
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        try:
+            table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("alembic")
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            return Unresolved(file="pyproject.toml", line=1, reason=f"cannot read pyproject.toml: {exc}")
+        if isinstance(table, dict) and isinstance(table.get("script_location"), str):
+            here = str(root)
+            values = {k: v.replace("%(here)s", here) for k, v in table.items() if isinstance(v, str)}
+            return values, root, "pyproject.toml"
+    return None
+
+
+def _literal_revisions(node: ast.expr | None) -> list[str] | None:
+    """`"abc"` -> ["abc"], `None` -> [], `("a", "b")` -> ["a", "b"]; None when not a literal."""
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, str)):
+        return [node.value] if node.value else []
+    if isinstance(node, ast.Tuple | ast.List) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+    ):
+        return [e.value for e in node.elts]  # type: ignore[attr-defined]
+    return None
+
+
+def _revision(path: Path) -> tuple[str, list[str]] | str:
+    """(revision, down revisions) of one revision file, or the reason it cannot be read."""
+    parsed = parse_file(path)
+    tree = parsed.tree
+    if tree is None:
+        return parsed.error
+    found: dict[str, ast.expr | None] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            found[stmt.targets[0].id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            found[stmt.target.id] = stmt.value
+    revision = _literal_revisions(found.get("revision"))
+    down = _literal_revisions(found.get("down_revision")) if "down_revision" in found else []
+    if not revision or len(revision) != 1 or down is None:
+        return "revision or down_revision is not a literal"
+    return revision[0], down
+
+
+def scan_migrations(root: Path, alembic_config: str | None) -> tuple[Migrations, list[Unresolved]]:
+    settings = _settings(root, alembic_config)
+    if settings is None:
+        return Migrations(), []
+    if isinstance(settings, Unresolved):
+        return Migrations(), [settings]
+    options, base, config_rel = settings
+    location = options.get("script_location", "").strip()
+    if ":" in location and not Path(location).is_absolute() and not re.match(r"^[A-Za-z]:[\\/]", location):
+        location = location.replace(".", "/").replace(":", "/")  # package:path resource form
+    scripts = (base / location) if location else None
+    if scripts is None or not scripts.is_dir() or not _inside(scripts, root):
+        return Migrations(), [
+            Unresolved(
+                file=config_rel,
+                line=1,
+                reason=(f"script_location {location!r} is not a folder inside the project"),
+            )
+        ]
+    folders = [scripts / "versions"]
+    if options.get("version_locations"):
+        folders = [base / p for p in re.split(r"[\s,;]+", options["version_locations"].strip()) if p]
+    revisions: dict[str, list[str]] = {}
+    unresolved: list[Unresolved] = []
+    for folder in folders:
+        if not folder.is_dir() or not _inside(folder, root):
+            continue
+        for path in sorted(folder.rglob("*.py")):
+            if path.name == "__init__.py" or "__pycache__" in path.parts or not _inside(path, root):
+                continue
+            result = _revision(path)
+            rel = path.resolve().relative_to(root).as_posix()
+            if isinstance(result, str):
+                unresolved.append(Unresolved(file=rel, line=1, reason=f"migration not read: {result}"))
+            else:
+                revisions[result[0]] = result[1]
+    pointed_to = {down for downs in revisions.values() for down in downs}
+    heads = sorted(r for r in revisions if r not in pointed_to)
+    directory = scripts.resolve().relative_to(root).as_posix()
+    return Migrations(
+        tool="alembic",
+        directory=directory,
+        head=heads[0] if len(heads) == 1 else None,
+        heads=heads,
+        revisions=len(revisions),
+    ), unresolved

@@ -1,0 +1,224 @@
+"""Which files static discovery reads, and their parsed trees.
+
+Parsing is cached per process by content hash, so an unchanged file is never reparsed, whatever
+its path or mtime. Nothing here imports or executes the target's code.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from ..contracts.registry import Unresolved
+
+EXCLUDED_DIRS = frozenset(
+    {
+        "tests",
+        "migrations",
+        "alembic",
+        ".venv",
+        "venv",
+        "ai-state",
+        "node_modules",
+        "site-packages",
+        "build",
+        "dist",
+        "__pycache__",
+    }
+)
+_CACHE_LIMIT = 20_000
+
+
+class Parsed:
+    """A parsed file (or why it could not be parsed).
+
+    It lives as long as the content is cached, so what is derived from the tree alone is memoised
+    here too: nodes by type, the function each node is written in, and `memo(key, make)` values.
+    """
+
+    __slots__ = ("_by_type", "_enclosing", "_memo", "error", "error_line", "tree")
+
+    def __init__(self, tree: ast.Module | None, error: str = "", error_line: int = 1) -> None:
+        self.tree = tree
+        self.error = error
+        self.error_line = error_line
+        self._by_type: dict[type, list[ast.AST]] | None = None
+        self._enclosing: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self._memo: dict[object, object] = {}
+
+    def nodes(self, kind: type[_N]) -> list[_N]:
+        """Every node of exactly type `kind` in the file, in source order."""
+        if self._by_type is None:
+            self._by_type = {}
+            if self.tree is not None:
+                self._index(self.tree)
+        return self._by_type.get(kind, [])  # type: ignore[return-value]
+
+    def _index(self, tree: ast.Module) -> None:
+        assert self._by_type is not None
+        stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(tree, None)]
+        while stack:
+            node, function = stack.pop()
+            self._by_type.setdefault(type(node), []).append(node)
+            if function is not None:
+                self._enclosing[id(node)] = function
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and function is None:
+                function = node
+            stack.extend((child, function) for child in reversed(list(ast.iter_child_nodes(node))))
+
+    def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The outermost function `node` is written in, if any."""
+        self.nodes(ast.Module)
+        return self._enclosing.get(id(node))
+
+    def memo(self, key: object, make: Callable[[], _T]) -> _T:
+        """`make()`, computed once per content and `key`."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]  # type: ignore[return-value]
+
+
+_N = TypeVar("_N", bound=ast.AST)
+_T = TypeVar("_T")
+_PARSED: dict[bytes, Parsed] = {}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One Python file of the target; `tree` is None when it could not be parsed."""
+
+    path: Path
+    rel: str
+    module: str
+    is_package: bool
+    parsed: Parsed
+
+    @property
+    def tree(self) -> ast.Module | None:
+        return self.parsed.tree
+
+    @property
+    def error(self) -> str:
+        return self.parsed.error
+
+    @property
+    def error_line(self) -> int:
+        return self.parsed.error_line
+
+
+def parse_source(data: bytes) -> Parsed:
+    """Parse `data`, memoised by content hash."""
+    key = hashlib.blake2b(data, digest_size=16).digest()
+    hit = _PARSED.get(key)
+    if hit is not None:
+        return hit
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escape sequences in the target's code
+            result = Parsed(ast.parse(data))
+    except SyntaxError as exc:
+        result = Parsed(None, f"syntax error: {exc.msg}", exc.lineno or 1)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        result = Parsed(None, f"cannot parse: {type(exc).__name__}: {exc}")
+    if len(_PARSED) >= _CACHE_LIMIT:
+        for old in list(_PARSED)[: _CACHE_LIMIT // 4]:
+            del _PARSED[old]
+    _PARSED[key] = result
+    return result
+
+
+def parse_file(path: Path) -> Parsed:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Parsed(None, f"cannot read: {exc.strerror or exc}")
+    return parse_source(data)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _walk(top: Path, root: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(top):  # does not descend into symlinked dirs
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in EXCLUDED_DIRS
+            and not d.startswith(".")
+            and not os.path.islink(os.path.join(dirpath, d))
+        )
+        for name in sorted(filenames):
+            if not name.endswith(".py") or name.startswith("test_") or name == "conftest.py":
+                continue
+            path = Path(dirpath, name)
+            if path.is_symlink() and not _inside(path, root):
+                continue
+            yield path
+
+
+def source_paths(root: Path, source: list[str]) -> tuple[list[Path], list[Unresolved]]:
+    """The backend's `.py` files: the configured `source` entries, else the whole project."""
+    problems: list[Unresolved] = []
+    if not source:
+        return sorted(set(_walk(root, root))), problems
+    found: set[Path] = set()
+    for entry in source:
+        path = root / entry
+        if not path.exists() or not _inside(path, root):
+            problems.append(
+                Unresolved(
+                    file=entry,
+                    line=1,
+                    reason=f"source entry {entry!r} is not a folder or .py file inside the project",
+                )
+            )
+        elif path.is_dir():
+            found.update(_walk(path, root))
+        elif path.suffix == ".py":
+            found.add(path)
+    return sorted(found), problems
+
+
+def _module_name(root: Path, rel: Path, init_cache: dict[Path, bool]) -> tuple[str, bool]:
+    def has_init(folder: Path) -> bool:
+        if folder not in init_cache:
+            init_cache[folder] = (root / folder / "__init__.py").is_file()
+        return init_cache[folder]
+
+    is_package = rel.name == "__init__.py"
+    parts = [] if is_package else [rel.stem]
+    folder = rel.parent
+    if folder != Path(".") and not has_init(folder):  # namespace package: use the path, minus src/
+        names = list(folder.parts)
+        if names and names[0] == "src":
+            names = names[1:]
+        return ".".join([*names, *parts]), is_package
+    while folder != Path(".") and has_init(folder):
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts), is_package
+
+
+def load(root: Path, paths: list[Path]) -> list[SourceFile]:
+    """Parse `paths` (absolute, under `root`) into SourceFiles with dotted module names."""
+    init_cache: dict[Path, bool] = {}
+    files: list[SourceFile] = []
+    seen: set[str] = set()
+    for path in paths:
+        rel = path.relative_to(root)
+        module, is_package = _module_name(root, rel, init_cache)
+        if not module or module in seen:  # e.g. two namespace roots: fall back to the full path
+            module = ".".join(rel.with_suffix("").parts)
+        seen.add(module)
+        files.append(SourceFile(path, rel.as_posix(), module, is_package, parse_file(path)))
+    return files

@@ -1,0 +1,226 @@
+"""Outbound clients and infrastructure a module sets up: HTTP clients, caches, queues, email, payment,
+storage, databases, search.
+
+A service is recognised only by a call whose callee resolves, through the module's imports, to a
+known constructor (`httpx.AsyncClient`, `redis.from_url`, `celery.Celery`, `smtplib.SMTP`,
+`boto3.client("s3")`, `sqlalchemy.create_engine`, ...), or by any use of the `stripe` module.
+`config_keys` are names only, never values: environment variables the module reads and settings
+attributes passed to the constructor (followed one step through a module-level name or a parameter
+of the enclosing function); environment variables read elsewhere in the module go to every service
+of the module, since which one uses them is unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ..contracts.registry import Service, ServiceKind
+from . import literals
+from .symbols import ModuleInfo, ProjectIndex, absolute_module, dotted, last, walk_statements
+
+_CALLS: dict[str, tuple[ServiceKind, str]] = {
+    **dict.fromkeys(("httpx.Client", "httpx.AsyncClient"), ("http-client", "httpx")),
+    "requests.Session": ("http-client", "requests"),
+    "aiohttp.ClientSession": ("http-client", "aiohttp"),
+    **dict.fromkeys(
+        (
+            "redis.Redis",
+            "redis.StrictRedis",
+            "redis.from_url",
+            "redis.Redis.from_url",
+            "redis.asyncio.Redis",
+            "redis.asyncio.from_url",
+            "redis.asyncio.Redis.from_url",
+        ),
+        ("cache", "redis"),
+    ),
+    "celery.Celery": ("queue", "celery"),
+    **dict.fromkeys(
+        ("pika.BlockingConnection", "aio_pika.connect", "aio_pika.connect_robust"), ("queue", "rabbitmq")
+    ),
+    **dict.fromkeys(
+        ("smtplib.SMTP", "smtplib.SMTP_SSL", "aiosmtplib.SMTP", "aiosmtplib.send"), ("email", "smtp")
+    ),
+    **dict.fromkeys(
+        (
+            "sqlalchemy.create_engine",
+            "sqlalchemy.engine.create_engine",
+            "sqlalchemy.ext.asyncio.create_async_engine",
+        ),
+        ("db", "db"),
+    ),
+    **dict.fromkeys(("pymongo.MongoClient", "motor.motor_asyncio.AsyncIOMotorClient"), ("db", "mongodb")),
+    **dict.fromkeys(
+        ("elasticsearch.Elasticsearch", "elasticsearch.AsyncElasticsearch"), ("search", "elasticsearch")
+    ),
+}
+_MODULE_FUNCTIONS = {
+    "requests": frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"}),
+    "httpx": frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}),
+}
+_BOTO3: dict[str, ServiceKind] = {
+    "s3": "storage",
+    "sqs": "queue",
+    "sns": "queue",
+    "ses": "email",
+    "sesv2": "email",
+    "dynamodb": "db",
+}
+_SETTINGS_NAMES = frozenset({"settings", "config", "conf", "cfg"})
+
+
+def _service_of(index: ProjectIndex, module: str, call: ast.Call) -> tuple[ServiceKind, str] | None:
+    name = index.qualname(module, call.func)
+    if name in _CALLS:
+        return _CALLS[name]
+    owner, _, function = name.rpartition(".")
+    if function in _MODULE_FUNCTIONS.get(owner, ()):
+        return "http-client", owner
+    if name in ("boto3.client", "boto3.resource"):
+        service = literals.string(literals.keyword(call, "service_name", 0)) or "aws"
+        return _BOTO3.get(service, "other"), service
+    return None
+
+
+def _env_keys(index: ProjectIndex, module: str, tree: ast.AST, walk: bool = True) -> Iterator[str]:
+    """Names read with os.environ["X"], os.environ.get("X"), os.getenv("X")."""
+    for node in ast.walk(tree) if walk else (tree,):
+        if isinstance(node, ast.Subscript) and index.qualname(module, node.value) == "os.environ":
+            if (key := literals.string(node.slice)) is not None:
+                yield key
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute | ast.Name):
+            name = index.qualname(module, node.func)
+            if name in ("os.getenv", "os.environ.get") and (key := literals.string(node.args[0])) is not None:
+                yield key
+
+
+def _is_settings(node: ast.expr) -> bool:
+    if isinstance(node, ast.Call):
+        node = node.func
+    name = last(dotted(node)).lower() if isinstance(node, ast.Name | ast.Attribute) else ""
+    name = name.removeprefix("get_")
+    return name in _SETTINGS_NAMES or name.endswith("settings") or name.endswith("_config")
+
+
+def _settings_keys(tree: ast.AST) -> Iterator[str]:
+    """Attributes read from a settings object: `settings.database_url`, `get_settings().redis_url`."""
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and id(node) not in called
+            and not node.attr.startswith("_")
+            and _is_settings(node.value)
+        ):
+            yield node.attr
+
+
+_LIBRARIES = frozenset({n.split(".")[0] for n in _CALLS} | set(_MODULE_FUNCTIONS) | {"boto3", "stripe"})
+
+
+class _ModuleServices:
+    def __init__(self, index: ProjectIndex, info: ModuleInfo) -> None:
+        self.index, self.info, self.module = index, info, info.name
+        self.parsed = info.source.parsed
+        self.bound: dict[int, str] = {}  # id(call) -> the module-level name it is assigned to
+        for stmt, _, _ in walk_statements(info.tree.body):
+            if isinstance(stmt, ast.Assign | ast.AnnAssign) and isinstance(stmt.value, ast.Call):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                    self.bound[id(stmt.value)] = targets[0].id
+
+    def services(self, used_by: list[str]) -> list[Service]:
+        if not any(imp.module.split(".")[0] in _LIBRARIES for imp in self.info.imports.values()):
+            return []
+        found: dict[tuple[str, ServiceKind], set[str]] = {}
+        for node in self.parsed.nodes(ast.Call):
+            if (match := _service_of(self.index, self.module, node)) is not None:
+                kind, default = match
+                found.setdefault((self.bound.get(id(node), default), kind), set()).update(
+                    self._call_keys(node)
+                )
+        stripe = {
+            id(n)
+            for n in self.parsed.nodes(ast.Attribute)
+            if self.index.qualname(self.module, n).startswith("stripe.")
+        }
+        if stripe:
+            keys = found.setdefault(("stripe", "payment"), set())
+            for assign in self.parsed.nodes(ast.Assign):  # stripe.api_key = settings.stripe_key
+                if any(id(t) in stripe for t in assign.targets):
+                    keys.update(self._keys(assign.value))
+            for call in self.parsed.nodes(ast.Call):
+                if id(call.func) in stripe:
+                    keys.update(self._call_keys(call))
+        # environment variables read elsewhere in the module: which service uses them is unknown
+        attributed = {key for keys in found.values() for key in keys}
+        elsewhere = set(self._module_env_keys()) - attributed
+        return [
+            Service(
+                name=name,
+                kind=kind,
+                module=self.module,
+                file=self.info.source.rel,
+                config_keys=sorted(keys | elsewhere),
+                used_by=used_by,
+            )
+            for (name, kind), keys in sorted(found.items())
+        ]
+
+    def _module_env_keys(self) -> Iterator[str]:
+        for node in [*self.parsed.nodes(ast.Subscript), *self.parsed.nodes(ast.Call)]:
+            yield from _env_keys(self.index, self.module, node, walk=False)
+
+    def _keys(self, node: ast.AST) -> set[str]:
+        return {*_settings_keys(node), *_env_keys(self.index, self.module, node)}
+
+    def _call_keys(self, call: ast.Call) -> set[str]:
+        keys = self._keys(call)
+        func = self.parsed.enclosing_function(call)
+        params = {a.arg: i for i, a in enumerate([*func.args.posonlyargs, *func.args.args])} if func else {}
+        kwonly = {a.arg for a in func.args.kwonlyargs} if func else set()
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            if not isinstance(arg, ast.Name):
+                continue
+            bound = self.info.bindings.get(arg.id)
+            if func is not None and (arg.id in params or arg.id in kwonly):
+                keys.update(self._argument_keys(func.name, arg.id, params.get(arg.id)))
+            elif bound is not None and isinstance(bound.node, ast.expr):
+                keys.update(self._keys(bound.node))  # URL = settings.redis_url; Redis.from_url(URL)
+        return keys
+
+    def _argument_keys(self, function: str, param: str, position: int | None) -> Iterator[str]:
+        """Settings and environment passed for `param` where this module calls `function(...)`."""
+        for node in self.parsed.nodes(ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id == function:
+                value = literals.keyword(node, param, position)
+                if value is not None:
+                    yield from self._keys(value)
+
+
+def _imported_modules(index: ProjectIndex, info: ModuleInfo) -> set[str]:
+    found: set[str] = set()
+    for node in info.source.parsed.nodes(ast.Import):
+        found.update(m for alias in node.names if (m := index.find_module(alias.name)))
+    for node in info.source.parsed.nodes(ast.ImportFrom):
+        base = absolute_module(info.name, info.source.is_package, node.module, node.level)
+        for alias in node.names:
+            module = index.find_module(f"{base}.{alias.name}") or index.find_module(base)
+            if module:
+                found.add(module)
+    found.discard(info.name)
+    return found
+
+
+def scan_services(index: ProjectIndex) -> list[Service]:
+    importers: dict[str, set[str]] = {}
+    for name, info in index.modules.items():
+        for imported in _imported_modules(index, info):
+            importers.setdefault(imported, set()).add(name)
+    services = [
+        service
+        for name, info in index.modules.items()
+        for service in _ModuleServices(index, info).services(sorted(importers.get(name, ())))
+    ]
+    return sorted(services, key=lambda s: (s.name, s.module))

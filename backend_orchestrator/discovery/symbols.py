@@ -1,0 +1,274 @@
+"""Names across the scanned modules: imports, top-level bindings, and what an expression refers to.
+
+`ProjectIndex.resolve(module, expr)` follows `import x.y as z`, `from .a import b` (relative and
+absolute) and attribute access on modules, and answers with a `Ref`: a scanned module, a name bound
+at the top level of a scanned module, or an external dotted name such as `fastapi.APIRouter`.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .files import SourceFile
+
+_MAX_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class Ref:
+    kind: Literal["module", "local", "external"]
+    module: str  # the module for "module"/"local"; the dotted name for "external"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Binding:
+    node: ast.AST | None  # ClassDef, FunctionDef, or the assigned value (None when unknown)
+    line: int
+    conditional: bool
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str
+    name: str | None  # None for `import module`
+    line: int
+
+
+@dataclass
+class ModuleInfo:
+    source: SourceFile
+    tree: ast.Module
+    imports: dict[str, Import] = field(default_factory=dict)
+    bindings: dict[str, Binding] = field(default_factory=dict)
+    stars: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.source.module
+
+
+def walk_statements(
+    body: list[ast.stmt], conditional: bool = False, loop: bool = False
+) -> Iterator[tuple[ast.stmt, bool, bool]]:
+    """Statements of one scope, entering compound statements but not defs: (stmt, conditional, loop)."""
+    for stmt in body:
+        yield stmt, conditional, loop
+        if isinstance(stmt, ast.If):
+            yield from walk_statements(stmt.body, True, loop)
+            yield from walk_statements(stmt.orelse, True, loop)
+        elif isinstance(stmt, ast.For | ast.AsyncFor | ast.While):
+            yield from walk_statements(stmt.body, True, True)
+            yield from walk_statements(stmt.orelse, True, loop)
+        elif isinstance(stmt, ast.Try | ast.TryStar):
+            for part in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
+                yield from walk_statements(part, True, loop)
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            yield from walk_statements(stmt.body, conditional, loop)
+        elif isinstance(stmt, ast.Match):
+            for case in stmt.cases:
+                yield from walk_statements(case.body, True, loop)
+
+
+def absolute_module(info_module: str, is_package: bool, module: str | None, level: int) -> str:
+    if not level:
+        return module or ""
+    parts = info_module.split(".") if is_package else info_module.split(".")[:-1]
+    if level - 1 > len(parts):
+        return ""
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join([*base, *([module] if module else [])])
+
+
+def _module_info(source: SourceFile, tree: ast.Module) -> ModuleInfo:
+    info = ModuleInfo(source, tree)
+    for stmt, conditional, _ in walk_statements(tree.body):
+        names: list[tuple[str, ast.AST | None]] = []
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    info.imports.setdefault(alias.asname, Import(alias.name, None, stmt.lineno))
+                else:
+                    top = alias.name.split(".")[0]
+                    info.imports.setdefault(top, Import(top, None, stmt.lineno))
+        elif isinstance(stmt, ast.ImportFrom):
+            module = absolute_module(source.module, source.is_package, stmt.module, stmt.level)
+            for alias in stmt.names:
+                if alias.name == "*":
+                    info.stars.append(module)
+                else:
+                    info.imports.setdefault(
+                        alias.asname or alias.name, Import(module, alias.name, stmt.lineno)
+                    )
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append((stmt.name, stmt))
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    names.append((target.id, stmt.value))
+                elif isinstance(target, ast.Tuple | ast.List):
+                    names.extend((e.id, None) for e in target.elts if isinstance(e, ast.Name))
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            names.append((stmt.target.id, stmt.value))
+        for name, node in names:
+            if name not in info.bindings or not conditional:  # an unconditional binding wins
+                info.bindings[name] = Binding(node, stmt.lineno, conditional)
+    return info
+
+
+def dotted(expr: ast.AST) -> str:
+    """`a.b.c` for a Name/Attribute chain, else the expression's source text."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return f"{dotted(expr.value)}.{expr.attr}"
+    return ast.unparse(expr)
+
+
+def last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+class ProjectIndex:
+    """Every parsed module of the scan, by dotted name, with name resolution between them."""
+
+    def __init__(self, files: list[SourceFile]) -> None:
+        self.modules: dict[str, ModuleInfo] = {}
+        for source in files:
+            tree = source.tree
+            if tree is not None:
+                self.modules[source.module] = source.parsed.memo(
+                    source, lambda s=source, t=tree: _module_info(s, t)
+                )
+        self._suffixes: dict[str, list[str]] | None = None
+        self._names: dict[tuple[str, str], Ref | None] = {}
+
+    def find_module(self, dotted_name: str) -> str | None:
+        """The scanned module called `dotted_name`, or the only one whose name ends with it."""
+        if not dotted_name:
+            return None
+        if dotted_name in self.modules:
+            return dotted_name
+        if dotted_name.split(".")[0] in sys.stdlib_module_names:
+            return None
+        if self._suffixes is None:
+            self._suffixes = {}
+            for name in self.modules:
+                parts = name.split(".")
+                for i in range(1, len(parts)):
+                    self._suffixes.setdefault(".".join(parts[i:]), []).append(name)
+        matches = self._suffixes.get(dotted_name, [])
+        return matches[0] if len(matches) == 1 else None
+
+    def resolve_name(self, module: str, name: str, depth: int = 0) -> Ref | None:
+        key = (module, name)
+        if key in self._names:
+            return self._names[key]
+        self._names[key] = None  # cycle guard
+        ref = self._resolve_name(module, name, depth)
+        self._names[key] = ref
+        return ref
+
+    def _resolve_name(self, module: str, name: str, depth: int) -> Ref | None:
+        info = self.modules.get(module)
+        if info is None or depth > _MAX_DEPTH:
+            return None
+        if name in info.bindings:
+            return Ref("local", module, name)
+        imp = info.imports.get(name)
+        if imp is not None:
+            found = self.find_module(imp.module)
+            if imp.name is None:
+                return Ref("module", found) if found else Ref("external", imp.module)
+            if found is None:
+                return Ref("external", f"{imp.module}.{imp.name}")
+            target = self.modules[found]
+            if imp.name in target.bindings:
+                return Ref("local", found, imp.name)
+            if f"{found}.{imp.name}" in self.modules:
+                return Ref("module", f"{found}.{imp.name}")
+            if found != module:
+                return self.resolve_name(found, imp.name, depth + 1)
+            return None
+        for star in info.stars:
+            found = self.find_module(star)
+            if found and found != module:
+                ref = self.resolve_name(found, name, depth + 1)
+                if ref is not None:
+                    return ref
+        return None
+
+    def resolve(self, module: str, expr: ast.AST) -> Ref | None:
+        """What `expr` (a Name or attribute chain) written in `module` refers to, if known."""
+        if isinstance(expr, ast.Name):
+            return self.resolve_name(module, expr.id)
+        if isinstance(expr, ast.Attribute):
+            base = self.resolve(module, expr.value)
+            if base is None:
+                return None
+            if base.kind == "external":
+                return Ref("external", f"{base.module}.{expr.attr}")
+            if base.kind == "module":
+                ref = self.resolve_name(base.module, expr.attr)
+                if ref is None and f"{base.module}.{expr.attr}" in self.modules:
+                    return Ref("module", f"{base.module}.{expr.attr}")
+                return ref
+        return None
+
+    def qualname(self, module: str, expr: ast.AST) -> str:
+        """A dotted name for `expr`: external names in full, local ones as `module.name`."""
+        ref = self.resolve(module, expr)
+        if ref is None or ref.kind == "module":
+            return dotted(expr)
+        if ref.kind == "external":
+            return ref.module
+        return f"{ref.module}.{ref.name}"
+
+    def binding(self, ref: Ref | None) -> Binding | None:
+        if ref is None or ref.kind != "local":
+            return None
+        return self.modules[ref.module].bindings.get(ref.name)
+
+    def class_def(self, ref: Ref | None) -> ast.ClassDef | None:
+        bound = self.binding(ref)
+        return bound.node if bound is not None and isinstance(bound.node, ast.ClassDef) else None
+
+    def function_def(self, ref: Ref | None) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        bound = self.binding(ref)
+        if bound is not None and isinstance(bound.node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return bound.node
+        return None
+
+    def bases(self, module: str, node: ast.ClassDef) -> list[Ref]:
+        refs = []
+        for base in node.bases:
+            if isinstance(base, ast.Subscript):  # Generic[T], DeclarativeBase[...]
+                base = base.value
+            ref = self.resolve(module, base)
+            refs.append(ref if ref is not None else Ref("external", dotted(base)))
+        return refs
+
+    def ancestors(self, ref: Ref) -> Iterator[Ref]:
+        """All base classes of the class `ref`, transitively, depth first (externals are leaves)."""
+        seen: set[Ref] = set()
+        stack = [ref]
+        while stack:
+            current = stack.pop()
+            node = self.class_def(current)
+            if node is None:
+                continue
+            for base in self.bases(current.module, node):
+                if base not in seen:
+                    seen.add(base)
+                    yield base
+                    stack.append(base)
+
+    def derives_from(self, ref: Ref | None, names: frozenset[str]) -> bool:
+        """Whether the class `ref` has an external ancestor whose last name is in `names`."""
+        if ref is None:
+            return False
+        return any(base.kind == "external" and last(base.module) in names for base in self.ancestors(ref))

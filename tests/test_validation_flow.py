@@ -1,0 +1,119 @@
+"""validate_results end to end: background runs, progress, attach, verdicts, dependencies, events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from backend_orchestrator.state import Project
+from backend_orchestrator.state.schemas import problems
+
+from .test_server_tools import error, new_task, ok
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+async def assigned_task(client: Client, description: str = "Add pagination and filtering to GET /api/v1/products",
+                        **extra: object) -> str:
+    task_id = await new_task(client, description, **extra)
+    await ok(client, "assign_skill", {"task_id": task_id})
+    return task_id
+
+
+async def test_a_passing_run_marks_the_task_done_and_announces_the_api(client: Client, project: Project) -> None:
+    task_id = await assigned_task(client)
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        updates.append((done, total, message))
+
+    result = await client.call_tool("validate_results", {"task_id": task_id, "wait_seconds": 50},
+                                    progress_callback=progress)
+    status = result.structured_content
+    assert status["status"] == "pass", status
+    gate = status["report"]["gates"][0]
+    assert (gate["gate"], gate["status"]) == ("tests", "pass")
+    assert gate["metrics"]["coverage_percent"] > 80
+    assert updates and updates[0][1] == 1
+    task = await ok(client, "get_task", {"task_id": task_id})
+    assert task["status"] == "done"
+    assert [h["to_status"] for h in task["history"]][-3:] == ["in_progress", "validating", "done"]
+    assert task["validation"]["verdict"] == "pass"
+    report = json.loads((project.root / status["report_path"]).read_text(encoding="utf-8"))
+    assert problems("validation-report", report) == []
+    assert (project.root / status["report_path"]).with_suffix(".md").is_file()
+    events = await ok(client, "poll_events", {"types": ["backend.api.ready"]})
+    assert [e["payload"]["task_id"] for e in events["events"]] == [task_id]
+    latest = json.loads((await client.read_resource(f"backend://reports/{task_id}/latest")).contents[0].text)
+    assert latest["run_id"] == status["run_id"]
+
+
+async def test_a_short_wait_returns_running_and_a_second_call_attaches(client: Client) -> None:
+    task_id = await assigned_task(client)
+    first = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 0})
+    assert first["status"] == "running"
+    assert "call validate_results again" in first["message"]
+    second = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    assert second["attached"] is True
+    assert second["run_id"] == first["run_id"]
+    assert second["status"] == "pass"
+
+
+async def test_a_failing_suite_fails_the_task_and_it_can_be_reworked(client: Client, project: Project) -> None:
+    task_id = await assigned_task(client)
+    broken = project.root / "tests" / "test_broken.py"
+    broken.write_text("def test_pagination_is_missing():\n    assert 1 == 2\n", encoding="utf-8")
+    status = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    assert status["status"] == "fail"
+    findings = status["report"]["gates"][0]["findings"]
+    assert findings[0]["rule_id"] == "TST001" and findings[0]["path"] == "tests/test_broken.py"
+    assert (await ok(client, "get_task", {"task_id": task_id}))["status"] == "failed"
+    broken.unlink()
+    await ok(client, "update_task", {"task_id": task_id, "status": "in_progress", "note": "fixed the test"})
+    again = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    assert again["status"] == "pass"
+
+
+async def test_finishing_a_dependency_releases_the_blocked_task(client: Client) -> None:
+    first = await assigned_task(client)
+    second = (await ok(client, "receive_task", {"description": "Test the product listing pagination",
+                                                "kind": "testing", "depends_on": [first]}))["task"]["id"]
+    assert (await ok(client, "get_task", {"task_id": second}))["status"] == "blocked"
+    assert "blocked by" in await error(client, "update_task", {"task_id": second, "status": "received"})
+    await ok(client, "validate_results", {"task_id": first, "wait_seconds": 50})
+    released = await ok(client, "get_task", {"task_id": second})
+    assert released["status"] == "received"
+    assert released["blocked_by"] == []
+    assert released["history"][-1]["note"] == f"dependency {first} is done"
+
+
+async def test_every_file_the_run_writes_validates_against_its_schema(client: Client, project: Project) -> None:
+    task_id = await assigned_task(client)
+    await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    state = project.root / "ai-state" / "active" / "backend"
+    checked = {}
+    for name in ("endpoints", "models", "services"):
+        checked[name] = problems(name, json.loads((state / f"{name}.json").read_text(encoding="utf-8")))
+    for path in (state / "tasks").glob("*.json"):
+        checked[path.name] = problems("task", json.loads(path.read_text(encoding="utf-8")))
+    artifacts = state / "artifacts" / task_id
+    checked["context"] = problems("context-package", json.loads((artifacts / "context.json").read_text("utf-8")))
+    checked["assignment"] = problems("assignment", json.loads((artifacts / "assignment.json").read_text("utf-8")))
+    for report in artifacts.glob("runs/*/report.json"):
+        checked[str(report)] = problems("validation-report", json.loads(report.read_text(encoding="utf-8")))
+    for line in (project.root / "ai-state" / "events.jsonl").read_text(encoding="utf-8").splitlines():
+        checked[line[:40]] = problems("event", json.loads(line))
+    assert len(checked) >= 8
+    assert {k: v for k, v in checked.items() if v} == {}
+
+
+def test_the_whole_project_can_be_validated_without_a_task(shop: Path) -> None:
+    from backend_orchestrator.workflow.validate import validate_results
+
+    status = validate_results(Project.open(shop), None, ["tests"])
+    assert status.status == "pass"
+    assert status.report and status.report.task_id is None
+    assert status.report_path and status.report_path.startswith("ai-state/active/backend/artifacts/project/runs/")
