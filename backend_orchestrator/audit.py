@@ -1,13 +1,37 @@
-"""The audit log: one JSON line per tool call (time, tool, task, outcome), never arguments' values."""
+"""The audit log: one JSON line per tool call (time, tool, task, outcome), never arguments' values.
+
+The log file is kept open in append mode for the life of the process (a tool call is on the hot
+path); each line is flushed as it is written.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
 
 from .state import Project
+
+_handles: dict[Path, TextIO] = {}
+_lock = threading.Lock()
+
+
+def _handle(project: Project) -> TextIO:
+    root = project.root
+    handle = _handles.get(root)
+    if handle is None:
+        path = project.store.dir / "logs" / "audit.jsonl"
+        if not path.parent.is_dir():
+            project.store.ensure_layout()
+            path.parent.mkdir(parents=True, exist_ok=True)
+        while len(_handles) >= 8:  # one per project in practice; bound it for long-lived test processes
+            _handles.pop(next(iter(_handles))).close()
+        handle = _handles[root] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
+    return handle
 
 
 @contextmanager
@@ -23,11 +47,9 @@ def audited(project: Project, tool: str, task_id: str | None = None) -> Iterator
         entry = {"time": project.clock().isoformat().replace("+00:00", "Z"), "tool": tool, "task": task_id,
                  "outcome": outcome, "ms": round((time.perf_counter() - started) * 1000, 2)}
         try:
-            path = project.store.dir / "logs" / "audit.jsonl"
-            if not path.parent.is_dir():
-                project.store.ensure_layout()
-                path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a", encoding="utf-8") as out:
-                out.write(json.dumps(entry, sort_keys=True) + "\n")
+            with _lock:
+                handle = _handle(project)
+                handle.write(json.dumps(entry, sort_keys=True) + "\n")
+                handle.flush()
         except OSError:  # an unwritable log must not fail the call it records
             pass

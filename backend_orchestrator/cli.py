@@ -78,7 +78,8 @@ def cmd_task(args: argparse.Namespace) -> int:
         else:
             task = result.task
             print(f"{task.id}  [{task.status}]  {task.title}")
-            print(f"  kind {task.kind}; endpoints {', '.join(task.endpoints) or '-'}; models {', '.join(task.models) or '-'}")
+            print(f"  kind {task.kind}; endpoints {', '.join(task.endpoints) or '-'}; "
+                  f"models {', '.join(task.models) or '-'}")
             for req in task.requirements:
                 print(f"  - {req}")
             for note in result.notes:
@@ -156,7 +157,9 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 # -- parser ------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--project", default=".", help="the target project's root (default: current directory)")
+    # SUPPRESS: a sub-command's own --project must not reset one given before the sub-command
+    common.add_argument("--project", default=argparse.SUPPRESS,
+                        help="the target project's root (default: current directory)")
     parser = argparse.ArgumentParser(
         prog="backend-orchestrator", parents=[common],
         description="Coordinate backend work on a project and validate it with real quality gates.")
@@ -228,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not hasattr(args, "project"):  # not given before or after the command
+        args.project = "."
     try:
         return int(args.func(args))
     except OrchestratorError as exc:

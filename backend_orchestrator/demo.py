@@ -33,7 +33,8 @@ async def _flow(project: Path) -> int:
     from mcp import Client, StdioServerParameters
 
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "backend_orchestrator", "serve", "--tools", "all", "--project", str(project)],
+        command=sys.executable,
+        args=["-m", "backend_orchestrator", "serve", "--tools", "all", "--project", str(project)],
         cwd=str(project),
     )
     async with Client(params) as client:
@@ -88,7 +89,8 @@ async def _flow(project: Path) -> int:
         for other in assignment["why"][1:3]:
             _say(f"     runner-up {other['skill']} ({other['score']:g})")
         criteria = assignment["success_criteria"]
-        _say(f"   gates: {', '.join(criteria['gates'])}; checklist: {', '.join(c['id'] for c in criteria['checklist'])}")
+        checklist = ", ".join(c["id"] for c in criteria["checklist"])
+        _say(f"   gates: {', '.join(criteria['gates'])}; checklist: {checklist}")
         _say(f"   thresholds: coverage > {criteria['thresholds']['coverage_percent']:g} %, API p95 < "
              f"{criteria['thresholds']['api_p95_ms']:g} ms, DB query < {criteria['thresholds']['db_query_ms']:g} ms")
         _say(f"   allowed tools: {', '.join(assignment['allowed_tools'])}")

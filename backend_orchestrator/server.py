@@ -109,7 +109,8 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
     def assign_skill(
         task_id: TaskIdArg,
         skill: Annotated[str | None, Field(
-            description="api-development, database, service-integration, auth or testing; routed when left out")] = None,
+            description="api-development, database, service-integration, auth or testing; routed when left out",
+        )] = None,
     ) -> Assignment:
         """Route the task to a sub-skill (or the one named) and return its bundle: instructions to
         follow, allowed tools, the context package and the success criteria (gates, thresholds,
@@ -142,7 +143,8 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
                 if (progress.done, progress.current) != reported:
                     reported = (progress.done, progress.current)
                     await ctx.report_progress(progress.done, progress.total,
-                                              f"gate {progress.current or '...'} ({progress.done}/{progress.total})")
+                                              (f"running gate {progress.current}" if progress.current else "starting")
+                                              + f" ({progress.done}/{progress.total} done)")
                 await anyio.sleep(0.1)
             return status_of(run, attached)
 

@@ -75,4 +75,5 @@ def state_snapshot(root: Path) -> dict[str, bytes]:
     if not base.exists():
         return {}
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
-            if p.is_file() and "logs" not in p.parts and "artifacts" not in p.parts and p.name not in (".lock", ".gitignore")}
+            if p.is_file() and "logs" not in p.parts and "artifacts" not in p.parts
+            and p.name not in (".lock", ".gitignore")}

@@ -132,7 +132,7 @@ async def test_prepare_context_respects_a_small_budget_and_lists_what_it_left_ou
     package = (await ok(client, "prepare_context", {"task_id": task_id, "token_budget": 1500}))["package"]
     assert package["budget"]["used_tokens"] <= 1500
     assert package["budget"]["omitted"]
-    assert [e["path"] for e in package["endpoints"]["relevant"]][0] == "/api/v1/products"
+    assert package["endpoints"]["relevant"][0]["path"] == "/api/v1/products"
 
 
 @pytest.mark.parametrize(("args", "expected"), [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backend_orchestrator.contracts.registry import EndpointRegistry
+from backend_orchestrator.contracts.registry import EndpointRegistry, ServiceRegistry
 from backend_orchestrator.errors import InvalidArgument, NotFound, PathOutsideProject, StateError
 from backend_orchestrator.state import Project
 from backend_orchestrator.state.paths import confined
@@ -114,7 +114,6 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     project = Project.open(tmp_path)
     project.store.ensure_layout()
     for _ in range(3):
-        project.store.write(project.store.registry_path("services"), "services",
-                            __import__("backend_orchestrator.contracts", fromlist=["ServiceRegistry"]).ServiceRegistry())
+        project.store.write(project.store.registry_path("services"), "services", ServiceRegistry())
     leftovers = [p.name for p in project.store.dir.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []

@@ -94,10 +94,10 @@ async def test_streamable_http_with_a_bearer_token(shop: Path) -> None:
         async with httpx2.AsyncClient() as http:
             denied = await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
             assert denied.status_code == 401
-        async with httpx2.AsyncClient(headers={"Authorization": "Bearer s3cret-token"}) as http:
-            async with Client(streamable_http_client(url, http_client=http)) as client:
-                page = await client.call_tool("list_tasks", {})
-                assert page.structured_content == {"tasks": [], "total": 0, "next_cursor": None}
+        async with (httpx2.AsyncClient(headers={"Authorization": "Bearer s3cret-token"}) as http,
+                    Client(streamable_http_client(url, http_client=http)) as client):
+            page = await client.call_tool("list_tasks", {})
+            assert page.structured_content == {"tasks": [], "total": 0, "next_cursor": None}
         proc.terminate()
         proc.wait(timeout=20)
 

@@ -13,9 +13,16 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from ..contracts.context import (
-    Budget, ContextPackage, DatabaseSection, EndpointsSection, SourceFile, StandardClause, TaskBrief,
+    Budget,
+    ContextPackage,
+    DatabaseSection,
+    EndpointsSection,
+    SourceFile,
+    StandardClause,
+    TaskBrief,
     TestRequirements,
 )
 from ..contracts.registry import Endpoint, EndpointRegistry, Model, ModelRegistry, ServiceRegistry
@@ -80,7 +87,8 @@ def _patterns(endpoints: list[Endpoint]) -> list[str]:
         out.append(f"{len(lists)} collection reads (GET without path parameters); check each for pagination")
     guarded = sum(1 for e in endpoints if e.auth)
     names = sorted({a for e in endpoints for a in e.auth})
-    out.append(f"auth dependencies on {guarded}/{len(endpoints)} endpoints" + (f": {', '.join(names)}" if names else ""))
+    listed = f": {', '.join(names)}" if names else ""
+    out.append(f"auth dependencies on {guarded}/{len(endpoints)} endpoints{listed}")
     with_model = sum(1 for e in endpoints if e.response_model)
     out.append(f"response_model declared on {with_model}/{len(endpoints)} endpoints")
     return out
@@ -109,7 +117,7 @@ def _tests_touching(root: Path, tests_dir: str, needles: Iterable[str]) -> list[
 
 def build_package(
     root: Path, task: Task, endpoints: EndpointRegistry, models: ModelRegistry, services: ServiceRegistry,
-    clause_ids: list[str], budget: int, tests_dir: str = "tests",
+    clause_ids: list[str], budget: int, tests_dir: str = "tests", keep_standards: int = 0,
 ) -> ContextPackage:
     by_name = {m.name: m for m in models.models}
     by_table = {m.table: m for m in models.models}
@@ -132,9 +140,8 @@ def build_package(
     for res in resources:
         singular = res[:-1] if res.endswith("s") else res
         for m in models.models:
-            if m.table == res or m.name.lower() == singular.lower():
-                if m.name not in table_names:
-                    table_names.append(m.name)
+            if (m.table == res or m.name.lower() == singular.lower()) and m.name not in table_names:
+                table_names.append(m.name)
     core = list(table_names)
     for name in core:
         for col in by_name[name].columns:
@@ -189,7 +196,8 @@ def build_package(
         services=used, standards=standards, test_requirements=tests, source=source,
         budget=Budget(limit_tokens=budget, used_tokens=0), redactions=redactions,
     )
-    return _fit(package, budget, keep_endpoints=len(named_eps), keep_tables=len(core))
+    return _fit(package, budget, keep_endpoints=len(named_eps), keep_tables=len(core),
+                keep_standards=keep_standards)
 
 
 def _test_requirements(task: Task, eps: list[Endpoint], tables: list[Model]) -> TestRequirements:
@@ -213,7 +221,8 @@ def _test_requirements(task: Task, eps: list[Endpoint], tables: list[Model]) -> 
     )
 
 
-def _fit(package: ContextPackage, budget: int, keep_endpoints: int, keep_tables: int) -> ContextPackage:
+def _fit(package: ContextPackage, budget: int, keep_endpoints: int, keep_tables: int,
+         keep_standards: int) -> ContextPackage:
     """Drop the lowest-ranked items until the package fits ``budget``; list what was dropped.
 
     What the task names (its endpoints and tables) is never dropped: when that alone does not
@@ -229,15 +238,26 @@ def _fit(package: ContextPackage, budget: int, keep_endpoints: int, keep_tables:
 
     tests = package.test_requirements
     steps: list[tuple[str, Callable[[], object], int]] = []
-    steps += [(f"source {f.path}", lambda f=f: package.source.remove(f), cost(f)) for f in reversed(package.source)]
+
+    def drop_source(kinds: tuple[str, ...]) -> None:
+        steps.extend((f"source {f.path}", lambda f=f: package.source.remove(f), cost(f))
+                     for f in reversed(package.source) if f.reason.startswith(kinds))
+
+    def drop_all(label: str, owner: list[Any], items: list[Any], name: Callable[[Any], str]) -> None:
+        steps.extend((f"{label} {name(i)}", lambda i=i: owner.remove(i), cost(i)) for i in reversed(items))
+
+    # lowest value first: what another section already carries, then background, then the core
+    drop_source(("model ", "service "))
+    drop_all("standard", package.standards, package.standards[keep_standards:], lambda c: c.id)
     steps.append(("endpoints.existing", package.endpoints.existing.clear, cost(package.endpoints.existing)))
     steps.append(("database.other_tables", package.database.other_tables.clear, cost(package.database.other_tables)))
-    steps += [(f"service {s.name}", lambda s=s: package.services.remove(s), cost(s)) for s in reversed(package.services)]
-    steps += [(f"endpoint {e.method} {e.path}", lambda e=e: package.endpoints.relevant.remove(e), cost(e))
-              for e in reversed(package.endpoints.relevant[keep_endpoints:])]
-    steps += [(f"table {t.table}", lambda t=t: package.database.tables.remove(t), cost(t))
-              for t in reversed(package.database.tables[keep_tables:])]
-    steps += [(f"standard {c.id}", lambda c=c: package.standards.remove(c), cost(c)) for c in reversed(package.standards)]
+    drop_source(("tests ",))
+    drop_source(("handler ",))
+    drop_all("service", package.services, package.services, lambda s: s.name)
+    relevant, tables = package.endpoints.relevant, package.database.tables
+    drop_all("endpoint", relevant, relevant[keep_endpoints:], lambda e: f"{e.method} {e.path}")
+    drop_all("table", tables, tables[keep_tables:], lambda t: t.table)
+    drop_all("standard", package.standards, package.standards[:keep_standards], lambda c: c.id)
     for name in ("contract", "load", "security", "integration", "unit", "api"):
         items = getattr(tests, name)
         steps.append((f"test_requirements.{name}", items.clear, cost(items)))

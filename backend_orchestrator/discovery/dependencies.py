@@ -138,14 +138,14 @@ class AuthClassifier:
     def __init__(self, index: ProjectIndex, auth_dependencies: list[str]) -> None:
         self.index = index
         self.extra = frozenset(auth_dependencies)
-        self._memo: dict[tuple[str, int], bool] = {}
+        self._memo: dict[tuple[str, int, int], bool] = {}
 
     def names(self, deps: list[Dep]) -> list[str]:
         """The names of the authenticating deps, deduplicated, in order."""
         return list(dict.fromkeys(d.name for d in deps if self.authenticates(d)))
 
     def authenticates(self, dep: Dep, depth: int = 0) -> bool:
-        key = (dep.module, id(dep.expr))
+        key = (dep.module, id(dep.expr), depth)
         if key not in self._memo:
             self._memo[key] = False  # cycle guard
             self._memo[key] = self._authenticates(dep, depth)

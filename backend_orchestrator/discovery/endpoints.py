@@ -75,23 +75,29 @@ def build(
         if id(router) in builder.reached or _has_pending_parent(router, routers, builder.reached):
             continue
         if builder.visit(router, _Ctx(), ()):
-            sites = [f"{inc.file}:{inc.line}" for r in routers for inc in r.includes if inc.child is router]
-            why = (
-                f"is included only in a loop ({', '.join(sites)})" if sites else "is never included in an app"
+            reason = (
+                f"{_unreached(router, routers, collected)}; its routes are listed with router-local paths"
             )
-            builder.unresolved.append(
-                Unresolved(
-                    file=router.file,
-                    line=router.line,
-                    reason=(f"router {router.label} {why}; its routes are listed with router-local paths"),
-                )
-            )
+            builder.unresolved.append(Unresolved(file=router.file, line=router.line, reason=reason))
     for router in routers:  # cycles of routers that include each other and nothing else
         if id(router) not in builder.reached:
             builder.visit(router, _Ctx(), ())
     unique = {(e.method, e.path, e.handler): e for e in builder.endpoints}
     endpoints = sorted(unique.values(), key=lambda e: (e.path, method_order(e.method), e.handler, e.line))
     return endpoints, builder.unresolved
+
+
+def _unreached(router: Router, routers: list[Router], collected: Collected) -> str:
+    """Why no app reaches `router`."""
+    sites = [f"{inc.file}:{inc.line}" for r in routers for inc in r.includes if inc.child is router]
+    if sites:
+        return f"router {router.label} is included only in a loop ({', '.join(sites)})"
+    if collected.unresolved_includes:
+        return (
+            f"router {router.label} is never included in an app by the include_router calls that could be "
+            f"resolved ({collected.unresolved_includes} could not)"
+        )
+    return f"router {router.label} is never included in an app"
 
 
 def _has_pending_parent(router: Router, routers: list[Router], reached: set[int]) -> bool:
@@ -135,25 +141,22 @@ class _Builder:
         status = literals.keyword(route.call, "status_code")
         codes = {literals.status_code(status) if status is not None else 200, *ctx.responses}
         codes.update(self._raised(module, func))
-        for method in route.methods:
-            self.endpoints.append(
-                Endpoint(
-                    method=method,
-                    path=path,
-                    version=next((s for s in path.split("/") if _VERSION.match(s)), None),
-                    summary=summary,
-                    handler=f"{module}:{func.name}",
-                    file=index.modules[module].source.rel,
-                    line=func.lineno,
-                    auth=self.auth.names(deps),
-                    request_model=self._request_model(module, func),
-                    response_model=self._response_model(route, module, func),
-                    status_codes=sorted(c for c in codes if c is not None),
-                    path_params=_PATH_PARAM.findall(path),
-                    tags=list(dict.fromkeys(ctx.tags)),
-                    hidden=ctx.hidden,
-                )
-            )
+        shared = {
+            "path": path,
+            "version": next((s for s in path.split("/") if _VERSION.match(s)), None),
+            "summary": summary,
+            "handler": f"{module}:{func.name}",
+            "file": index.modules[module].source.rel,
+            "line": func.lineno,
+            "auth": self.auth.names(deps),
+            "request_model": self._request_model(module, func),
+            "response_model": self._response_model(route, module, func),
+            "status_codes": sorted(c for c in codes if c is not None),
+            "path_params": _PATH_PARAM.findall(path),
+            "tags": list(dict.fromkeys(ctx.tags)),
+            "hidden": ctx.hidden,
+        }
+        self.endpoints.extend(Endpoint(method=method, **shared) for method in route.methods)
         return len(route.methods)
 
     def _raised(self, module: str, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[int]:

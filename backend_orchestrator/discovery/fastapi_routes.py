@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import partial
 
 from ..contracts.registry import Unresolved
 from . import literals
@@ -74,6 +75,7 @@ class Router:
 class Collected:
     routers: list[Router]
     unresolved: list[Unresolved]
+    unresolved_includes: int = 0  # include_router calls whose app/router is unknown
 
 
 @dataclass(frozen=True)
@@ -98,13 +100,13 @@ def collect(index: ProjectIndex) -> Collected:
     scopes = [
         scope
         for info in index.modules.values()
-        for scope in info.source.parsed.memo(("scopes", info.source), lambda i=info: _scopes(i))
+        for scope in info.source.parsed.memo(("scopes", info.source), partial(_scopes, info))
     ]
     for scope in scopes:
         collector.find_routers(scope)
     for scope in scopes:
         collector.find_routes(scope)
-    return Collected(list(collector.routers.values()), collector.unresolved)
+    return Collected(list(collector.routers.values()), collector.unresolved, collector.unresolved_includes)
 
 
 def _scopes(info: ModuleInfo) -> list[_Scope]:
@@ -135,6 +137,7 @@ class _Collector:
         self.index = index
         self.routers: dict[tuple[str, str, str], Router] = {}
         self.unresolved: list[Unresolved] = []
+        self.unresolved_includes = 0
 
     def note(self, scope: _Scope, line: int, reason: str) -> None:
         self.unresolved.append(Unresolved(file=scope.file, line=line, reason=reason))
@@ -359,6 +362,7 @@ class _Collector:
         child = self.find(scope, node)
         what = f"include_router({dotted(node) if node is not None else ''})"
         if parent is None or child is None:
+            self.unresolved_includes += 1
             unknown = dotted(owner) if parent is None else dotted(node) if node is not None else "(missing)"
             self.note(
                 scope,

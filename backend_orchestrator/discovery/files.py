@@ -33,6 +33,7 @@ EXCLUDED_DIRS = frozenset(
     }
 )
 _CACHE_LIMIT = 20_000
+MAX_FILE_BYTES = 2_000_000
 
 
 class Parsed:
@@ -135,6 +136,8 @@ def parse_source(data: bytes) -> Parsed:
 
 def parse_file(path: Path) -> Parsed:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return Parsed(None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB; probably generated")
         data = path.read_bytes()
     except OSError as exc:
         return Parsed(None, f"cannot read: {exc.strerror or exc}")

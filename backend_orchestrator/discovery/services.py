@@ -123,21 +123,21 @@ class _ModuleServices:
     def __init__(self, index: ProjectIndex, info: ModuleInfo) -> None:
         self.index, self.info, self.module = index, info, info.name
         self.parsed = info.source.parsed
-        self.bound: dict[int, str] = {}  # id(call) -> the module-level name it is assigned to
-        for stmt, _, _ in walk_statements(info.tree.body):
-            if isinstance(stmt, ast.Assign | ast.AnnAssign) and isinstance(stmt.value, ast.Call):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                if len(targets) == 1 and isinstance(targets[0], ast.Name):
-                    self.bound[id(stmt.value)] = targets[0].id
 
     def services(self, used_by: list[str]) -> list[Service]:
         if not any(imp.module.split(".")[0] in _LIBRARIES for imp in self.info.imports.values()):
-            return []
+            return []  # imports none of the libraries: nothing to find
+        bound: dict[int, str] = {}  # id(call) -> the module-level name it is assigned to
+        for stmt, _, _ in walk_statements(self.info.tree.body):
+            if isinstance(stmt, ast.Assign | ast.AnnAssign) and isinstance(stmt.value, ast.Call):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                    bound[id(stmt.value)] = targets[0].id
         found: dict[tuple[str, ServiceKind], set[str]] = {}
         for node in self.parsed.nodes(ast.Call):
             if (match := _service_of(self.index, self.module, node)) is not None:
                 kind, default = match
-                found.setdefault((self.bound.get(id(node), default), kind), set()).update(
+                found.setdefault((bound.get(id(node), default), kind), set()).update(
                     self._call_keys(node)
                 )
         stripe = {

@@ -63,28 +63,22 @@ class _Scanner:
     def is_root(self, ref: Ref) -> bool:
         """Whether `ref` is a declarative base itself."""
         if ref not in self._roots:
-            bound = self.index.binding(ref)
-            node = bound.node if bound is not None else None
-            self._roots[ref] = bool(
-                (
-                    isinstance(node, ast.Call)
-                    and last(self.index.qualname(ref.module, node.func)) in _ROOT_FACTORIES
-                )
-                or (
-                    isinstance(node, ast.ClassDef)
-                    and (
-                        any(
-                            b.kind == "external" and last(b.module) in _ROOT_BASES
-                            for b in self.index.bases(ref.module, node)
-                        )
-                        or any(
-                            last(dotted(d.func if isinstance(d, ast.Call) else d)) == "as_declarative"
-                            for d in node.decorator_list
-                        )
-                    )
-                )
-            )
+            self._roots[ref] = self._is_root(ref)
         return self._roots[ref]
+
+    def _is_root(self, ref: Ref) -> bool:
+        bound = self.index.binding(ref)
+        node = bound.node if bound is not None else None
+        if isinstance(node, ast.Call):  # Base = declarative_base() / registry().generate_base()
+            return last(self.index.qualname(ref.module, node.func)) in _ROOT_FACTORIES
+        if not isinstance(node, ast.ClassDef):
+            return False
+        if any(
+            b.kind == "external" and last(b.module) in _ROOT_BASES for b in self.index.bases(ref.module, node)
+        ):
+            return True  # class Base(DeclarativeBase)
+        decorators = (d.func if isinstance(d, ast.Call) else d for d in node.decorator_list)
+        return any(last(dotted(d)) == "as_declarative" for d in decorators)
 
     def is_mapped(self, ref: Ref) -> bool:
         return not self.is_root(ref) and any(
@@ -122,9 +116,8 @@ class _Scanner:
             self.note(file, node.lineno, f"model {node.name} has no literal __tablename__; not listed")
             return None
         model = _Model(ref, node, table, file)
-        for owner, cls in reversed(
-            lineage
-        ):  # own columns first, then inherited ones, as SQLAlchemy orders them
+        # own columns first, then the inherited ones: the order SQLAlchemy gives the table
+        for owner, cls in reversed(lineage):
             for stmt in cls.body:
                 self._member(model, owner.module, stmt)
         table_args = _class_attr(node, "__table_args__")
@@ -231,7 +224,9 @@ class _Scanner:
                     model.foreign_keys[attr] = (module, ast.Constant(target))
 
     def resolve_foreign_keys(self, models: list[_Model]) -> None:
+        """Set `foreign_key` ("table.column"), resolving `ForeignKey(User.id)` through the models."""
         by_class = {m.ref: m for m in models}
+        by_table = {m.table: m for m in models}
         for model in models:
             for attr, (module, target) in model.foreign_keys.items():
                 column = model.columns.get(attr)
@@ -239,27 +234,29 @@ class _Scanner:
                     continue
                 text = literals.string(target)
                 if text is None and isinstance(target, ast.Attribute):  # ForeignKey(User.id)
-                    owner = by_class.get(self.index.resolve(module, target.value))  # type: ignore[arg-type]
+                    ref = self.index.resolve(module, target.value)
+                    owner = by_class.get(ref) if ref is not None else None
                     if owner is not None and target.attr in owner.columns:
                         text = f"{owner.table}.{owner.columns[target.attr].name}"
                 if text is None:
+                    where = f"{model.node.name}.{attr}"
                     self.note(
                         model.file,
                         model.node.lineno,
-                        f"foreign key {ast.unparse(target)} of "
-                        f"{model.node.name}.{attr} is not resolved statically",
+                        f"foreign key {ast.unparse(target)} of {where} is unresolved",
                     )
                     continue
-                if column.type == "unknown":  # Column(ForeignKey("users.id")): the type of the target
+                update: dict[str, object] = {"foreign_key": text}
+                if column.type == "unknown":  # Column(ForeignKey("users.id")) takes the type of users.id
                     table, _, target_column = text.rpartition(".")
-                    ref = next((m for m in models if m.table == table), None)
-                    col = (
-                        next((c for c in ref.columns.values() if c.name == target_column), None)
-                        if ref
-                        else None
+                    referenced = by_table.get(table)
+                    types = (
+                        [c.type for c in referenced.columns.values() if c.name == target_column]
+                        if referenced
+                        else []
                     )
-                    column = column.model_copy(update={"type": col.type if col else "unknown"})
-                model.columns[attr] = column.model_copy(update={"foreign_key": text})
+                    update["type"] = types[0] if types else "unknown"
+                model.columns[attr] = column.model_copy(update=update)
 
 
 def scan_models(index: ProjectIndex) -> tuple[list[Model], list[Unresolved]]:

@@ -11,6 +11,7 @@ import ast
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from .files import SourceFile
@@ -141,9 +142,7 @@ class ProjectIndex:
         for source in files:
             tree = source.tree
             if tree is not None:
-                self.modules[source.module] = source.parsed.memo(
-                    source, lambda s=source, t=tree: _module_info(s, t)
-                )
+                self.modules[source.module] = source.parsed.memo(source, partial(_module_info, source, tree))
         self._suffixes: dict[str, list[str]] | None = None
         self._names: dict[tuple[str, str], Ref | None] = {}
 
@@ -210,8 +209,9 @@ class ProjectIndex:
             base = self.resolve(module, expr.value)
             if base is None:
                 return None
-            if base.kind == "external":
-                return Ref("external", f"{base.module}.{expr.attr}")
+            if base.kind == "external":  # `import a.b` where only a.b is scanned: a namespace package
+                full = f"{base.module}.{expr.attr}"
+                return Ref("module", full) if full in self.modules else Ref("external", full)
             if base.kind == "module":
                 ref = self.resolve_name(base.module, expr.attr)
                 if ref is None and f"{base.module}.{expr.attr}" in self.modules:

@@ -25,7 +25,8 @@ from ..contracts.report import Finding, GateResult
 from . import process
 from .base import Gate, GateContext
 
-MODULE_PROBE = "import importlib.util as u, sys; sys.exit(0 if all(u.find_spec(m) for m in ('pytest', 'coverage')) else 3)"
+MODULE_PROBE = ("import importlib.util as u, sys; "
+                "sys.exit(0 if all(u.find_spec(m) for m in ('pytest', 'coverage')) else 3)")
 
 
 def _source_packages(root: Path, configured: list[str], tests_dir: str) -> list[str]:

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from filelock import FileLock, Timeout
 from pydantic import BaseModel
 
 from ..contracts.task import Task
@@ -32,7 +31,10 @@ M = TypeVar("M", bound=BaseModel)
 
 STATE_DIR = Path("ai-state") / "active" / "backend"
 EVENTS_FILE = Path("ai-state") / "events.jsonl"
-GITIGNORE = "# written by backend-orchestrator: evidence and logs are not reviewed in git\nartifacts/\nlogs/\n.cache/\n.lock\n"
+GITIGNORE = (
+    "# written by backend-orchestrator: evidence and logs are not reviewed in git\n"
+    "artifacts/\nlogs/\n.cache/\n.lock\n"
+)
 REGISTRIES = {"endpoints": "endpoints.json", "models": "models.json", "services": "services.json"}
 _SEQ = re.compile(r"^task-(\d{3,})-[a-z]+\.json$")
 LOCK_TIMEOUT_S = 30.0
@@ -43,7 +45,7 @@ class Store:
         self.root = root
         self.dir = confined(root, STATE_DIR)
         self.tasks_dir = self.dir / "tasks"
-        self._lock = FileLock(str(self.dir / ".lock"), timeout=LOCK_TIMEOUT_S, thread_local=False)
+        self._lock: Any = None  # a filelock.FileLock, made on first use (keeps start-up light)
         self._thread_lock = threading.RLock()
         self._cache: dict[Path, tuple[tuple[int, int], BaseModel]] = {}
 
@@ -57,8 +59,12 @@ class Store:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the project's state lock (re-entrant in this process, exclusive across processes)."""
+        from filelock import FileLock, Timeout
+
         self.ensure_layout()
         with self._thread_lock:
+            if self._lock is None:
+                self._lock = FileLock(str(self.dir / ".lock"), timeout=LOCK_TIMEOUT_S, thread_local=False)
             try:
                 with self._lock:
                     yield
@@ -75,8 +81,12 @@ class Store:
     def display(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def read(self, path: Path, schema: str, model: type[M]) -> M:
-        """Read, schema-check and parse ``path``; a corrupt file is a StateError naming it."""
+    def read(self, path: Path, schema: str, model: type[M], *, copy: bool = True) -> M:
+        """Read, schema-check and parse ``path``; a corrupt file is a StateError naming it.
+
+        Parsed documents are cached by (mtime, size); ``copy=False`` returns the cached object
+        itself, for callers that only serialise it (the hot path of get_task).
+        """
         try:
             stat = path.stat()
         except FileNotFoundError:
@@ -84,7 +94,7 @@ class Store:
         key = (stat.st_mtime_ns, stat.st_size)
         cached = self._cache.get(path)
         if cached and cached[0] == key and isinstance(cached[1], model):
-            return cached[1].model_copy(deep=True)
+            return cached[1].model_copy(deep=True) if copy else cached[1]
         document = self._load_json(path)
         schemas.check(schema, document, where=self.display(path))
         try:
@@ -92,7 +102,7 @@ class Store:
         except ValueError as exc:  # the schema and the model disagree: report, never overwrite
             raise StateError(f"{self.display(path)} is invalid: {exc}") from None
         self._cache[path] = (key, parsed)
-        return parsed.model_copy(deep=True)
+        return parsed.model_copy(deep=True) if copy else parsed
 
     def write(self, path: Path, schema: str, document: BaseModel) -> None:
         """Validate and atomically replace ``path``. Refuses to replace a file that is corrupt."""
@@ -131,7 +141,12 @@ class Store:
 
     # -- tasks -------------------------------------------------------------------------------
     def task_path(self, task_id: str) -> Path:
-        return confined(self.root, STATE_DIR, "tasks", f"{check_task_id(task_id)}.json")
+        # the id pattern admits no separators, so the file sits directly in tasks/; only a
+        # symlinked file needs the full (slower) resolution to stay inside the project
+        path = self.tasks_dir / f"{check_task_id(task_id)}.json"
+        if path.is_symlink() or self.tasks_dir.is_symlink():
+            return confined(self.root, STATE_DIR, "tasks", path.name)
+        return path
 
     def task_ids(self) -> list[str]:
         if not self.tasks_dir.is_dir():
@@ -144,11 +159,12 @@ class Store:
         seqs = [int(m.group(1)) for p in self.tasks_dir.glob("task-*.json") if (m := _SEQ.match(p.name))]
         return f"task-{max(seqs, default=0) + 1:03d}-{kind}"
 
-    def load_task(self, task_id: str) -> Task:
+    def load_task(self, task_id: str, *, copy: bool = True) -> Task:
         path = self.task_path(task_id)
-        if not path.exists():
-            raise NotFound(f"unknown task {task_id!r}; {self._known_tasks_hint(task_id)}")
-        return self.read(path, "task", Task)
+        try:
+            return self.read(path, "task", Task, copy=copy)
+        except NotFound:
+            raise NotFound(f"unknown task {task_id!r}; {self._known_tasks_hint(task_id)}") from None
 
     def save_task(self, task: Task) -> None:
         self.write(self.task_path(task.id), "task", task)

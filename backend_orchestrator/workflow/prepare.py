@@ -33,7 +33,8 @@ def build_context(project: Project, task: Task, token_budget: int | None, skill:
     skill = skill or skill_for_kind(task.kind)
     return build_package(
         project.root, task, registries.endpoints, registries.models, registries.services,
-        clause_ids=list(dict.fromkeys(skill.manifest.checklist + skill.manifest.standards)), budget=budget, tests_dir=project.config.tests,
+        clause_ids=list(dict.fromkeys(skill.manifest.checklist + skill.manifest.standards)), budget=budget,
+        tests_dir=project.config.tests, keep_standards=len(skill.manifest.checklist),
     )
 
 

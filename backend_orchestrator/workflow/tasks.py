@@ -13,7 +13,7 @@ MAX_PAGE = 200
 
 
 def get_task(project: Project, task_id: str) -> Task:
-    return project.store.load_task(task_id)
+    return project.store.load_task(task_id, copy=False)
 
 
 def list_tasks(project: Project, status: str | None = None, kind: str | None = None,
@@ -29,7 +29,7 @@ def list_tasks(project: Project, status: str | None = None, kind: str | None = N
     start = int(cursor or 0)
     rows = []
     for task_id in project.store.task_ids():
-        task = project.store.load_task(task_id)
+        task = project.store.load_task(task_id, copy=False)
         if (status is None or task.status == status) and (kind is None or task.kind == kind):
             rows.append(TaskSummary(id=task.id, title=task.title, kind=task.kind, status=task.status,
                                     priority=task.priority, depends_on=task.depends_on,

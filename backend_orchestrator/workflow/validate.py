@@ -38,11 +38,13 @@ def _verdict(results: list[GateResult], cancelled: bool) -> str:
     return "pass"
 
 
-def _choose_gates(project: Project, requested: list[str] | None, assigned: list[str] | None, kind: str | None) -> list[str]:
+def _choose_gates(project: Project, requested: list[str] | None, assigned: list[str] | None,
+                  kind: str | None) -> list[str]:
     known = gate_ids()
     if requested is not None:
         if not requested:
-            raise InvalidArgument(f"gates is empty; leave it out for the assignment's gates, or pick from: {', '.join(known)}")
+            raise InvalidArgument("gates is empty; leave it out for the assignment's gates, or pick from: "
+                                  + ", ".join(known))
         for gate in requested:
             if gate not in known:
                 raise invalid_choice("gate", gate, known)

@@ -219,3 +219,44 @@ def test_the_shop_example_is_discovered() -> None:
     assert endpoint(found, "GET /api/v1/products").auth == []
     assert {"users", "products", "orders", "order_items"} <= {m.table for m in found.models.models}
     assert found.models.migrations.tool == "alembic"
+
+
+def test_an_app_factory_with_mount_and_security_schemes_is_resolved(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/routes.py": (
+                "from fastapi import APIRouter, Depends, Security\n"
+                "from fastapi.security import HTTPBearer, OAuth2PasswordBearer\n"
+                "scheme = OAuth2PasswordBearer('token')\n"
+                "router = APIRouter(prefix='/things', responses={404: {}})\n\n"
+                "@router.get('/secure')\n"
+                "def secure(creds=Security(scheme, scopes=['read'])):\n    pass\n\n"
+                "@router.get('/inline', dependencies=[Depends(HTTPBearer())])\n"
+                "def inline():\n    pass\n"
+            ),
+            "pkg/app.py": (
+                "from fastapi import FastAPI\n"
+                "from pkg import routes\n"
+                "sub = FastAPI()\n\n"
+                "@sub.get('/ping')\n"
+                "def ping():\n    pass\n\n"
+                "def create_app() -> FastAPI:\n"
+                "    app = FastAPI()\n"
+                "    app.router.include_router(routes.router, prefix='/v2')\n"
+                "    app.mount('/sub', sub)\n"
+                "    def local():\n        pass\n"
+                "    app.add_api_route('/local', local, methods=['POST'])\n"
+                "    return app\n"
+            ),
+        },
+    )
+    found = scan(tmp_path, ProjectConfig())
+    assert [(e.ref, e.auth, e.status_codes) for e in found.endpoints.endpoints] == [
+        ("POST /local", [], [200]),
+        ("GET /sub/ping", [], [200]),
+        ("GET /v2/things/inline", ["HTTPBearer"], [200, 404]),
+        ("GET /v2/things/secure", ["scheme"], [200, 404]),
+    ]
+    assert found.endpoints.unresolved == []

@@ -1,0 +1,1 @@
+"""Static discovery: fixture projects parsed, never imported."""

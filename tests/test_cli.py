@@ -1,0 +1,112 @@
+"""The command line calls the same workflow as the server; exit codes 0 pass, 1 fail, 2 usage/config."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from backend_orchestrator.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_init_writes_config_state_skeleton_and_mcp_json(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = shop / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    start = text.index("[tool.backend-orchestrator]")
+    end = text.find("\n[", start + 1)
+    pyproject.write_text(text[:start] + (text[end + 1:] if end != -1 else ""), encoding="utf-8")
+    code, out, _ = run(capsys, "init", str(shop))
+    assert code == 0
+    table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["backend-orchestrator"]
+    assert table["app"] == "shop.main:app"
+    assert table["source"] == ["shop"] and table["tests"] == "tests"
+    assert table["alembic_config"] == "alembic.ini"
+    assert table["thresholds"]["coverage_percent"] == 80
+    assert (shop / "ai-state" / "active" / "backend" / ".gitignore").is_file()
+    servers = json.loads((shop / ".mcp.json").read_text(encoding="utf-8"))["mcpServers"]
+    assert servers["backend-orchestrator"]["args"][-3:] == ["serve", "--project", "."]
+    assert '"mcpServers"' in out and str(shop) in out
+    code, out, _ = run(capsys, "init", str(shop))
+    assert code == 0 and "kept the existing table" in out
+
+
+def test_scan_task_context_and_validate_from_the_shell(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = ["--project", str(shop)]
+    code, out, _ = run(capsys, "scan", *p)
+    assert code == 0 and "fastapi (static): 12 endpoints, 4 models" in out
+    code, out, _ = run(capsys, "task", "add", "Add pagination and filtering to GET /api/v1/products", *p)
+    assert code == 0 and out.startswith("task-001-api  [received]")
+    code, out, _ = run(capsys, "task", "list", *p)
+    assert "task-001-api" in out and "received" in out
+    code, out, err = run(capsys, "context", "task-001-api", "--budget", "3000", *p)
+    assert code == 0 and json.loads(out)["budget"]["limit_tokens"] == 3000
+    assert "artifacts/task-001-api/context.json" in err
+    code, out, err = run(capsys, "validate", "task-001-api", *p)
+    assert code == 2 and "call assign_skill first" in err
+    code, out, _ = run(capsys, "task", "show", "task-001-api", *p)
+    assert json.loads(out)["status"] == "context_ready"
+
+
+def test_validate_exit_codes_follow_the_verdict(shop: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    p = ["--project", str(shop)]
+    report = tmp_path / "report.md"
+    code, _, err = run(capsys, "validate", "--gates", "tests", "--format", "markdown", "--output", str(report), *p)
+    assert code == 0, err
+    assert report.read_text(encoding="utf-8").startswith("# Validation report — the whole project")
+    (shop / "tests" / "test_broken.py").write_text("def test_broken():\n    assert False\n", encoding="utf-8")
+    code, out, _ = run(capsys, "validate", "--format", "json", *p)
+    assert code == 1
+    assert json.loads(out)["verdict"] == "fail"
+    code, _, err = run(capsys, "validate", "--gates", "lint", *p)
+    assert code == 2 and "unknown gate 'lint'" in err
+
+
+def test_a_bad_config_is_exit_2_with_the_valid_keys(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pyproject = shop / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace("tests = ", "test = "), encoding="utf-8")
+    code, _, err = run(capsys, "task", "add", "Add sorting to GET /api/v1/products", "--project", str(shop))
+    assert code == 2
+    assert "unknown key 'test'" in err and "did you mean 'tests'" in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["task", "add"])
+    assert caught.value.code == 2
+    code, _, err = run(capsys, "task", "show", "task-001-api", "--project", str(tmp_path / "missing"))
+    assert code == 2 and "is not a directory" in err
+
+
+def test_schemas_check_reports_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "schemas", "--dir", str(tmp_path))
+    assert code == 0 and "task.schema.json" in out
+    assert run(capsys, "schemas", "--check", "--dir", str(tmp_path))[0] == 0
+    (tmp_path / "task.schema.json").write_text("{}", encoding="utf-8")
+    code, out, _ = run(capsys, "schemas", "--check", "--dir", str(tmp_path))
+    assert code == 1 and "task.schema.json" in out
+
+
+@pytest.mark.slow
+def test_the_console_entry_points_work() -> None:
+    script = str(Path(sys.executable).parent / "backend-orchestrator")
+    for argv in ([script, "--version"], [sys.executable, "-m", "backend_orchestrator", "--version"]):
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and out.stdout.startswith("backend-orchestrator 0.1.0"), out.stderr
+
+
+def test_project_may_be_given_before_or_after_the_command(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "--project", str(shop), "task", "add", "Add sorting to GET /api/v1/products")[0] == 0
+    code, out, _ = run(capsys, "task", "list", "--project", str(shop))
+    assert code == 0 and "task-001-api" in out
+    code, out, _ = run(capsys, "--project", str(shop), "task", "list")
+    assert code == 0 and "task-001-api" in out
