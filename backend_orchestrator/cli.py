@@ -72,7 +72,8 @@ def cmd_task(args: argparse.Namespace) -> int:
     if args.task_command == "add":
         result = workflow.receive_task(
             project, args.description, title=args.title, kind=args.kind, endpoints=args.endpoint,
-            models=args.model, requirements=args.requirement, depends_on=args.depends_on, priority=args.priority)
+            models=args.model, requirements=args.requirement, depends_on=args.depends_on, priority=args.priority,
+            source_event=args.source_event)
         if args.json:
             print(_dump(result))
         else:
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--requirement", action="append", help="acceptance criterion (repeatable)")
     t.add_argument("--depends-on", action="append", help="task id (repeatable)")
     t.add_argument("--priority", choices=["low", "medium", "high", "critical"], default="medium")
+    t.add_argument("--source-event", help="id of the event the task answers (e.g. a frontend.api.request)")
     t.add_argument("--json", action="store_true")
     t = tasks.add_parser("list", parents=[common], help="list tasks")
     t.add_argument("--status")

@@ -30,7 +30,7 @@ def _table(path: Path) -> dict[str, Any] | None:
     table = data.get("tool", {}).get(TABLE)
     if table is None and path.name == "backend-orchestrator.toml":
         table = data
-    return table
+    return table if isinstance(table, dict) else None
 
 
 def config_source(root: Path) -> Path | None:

@@ -86,6 +86,7 @@ def poll(project: Project, after: str | None = None, types: list[str] | None = N
         start = ids.index(after) + 1
     selected = [e for e in events[start:] if not types or e.type in types]
     page = selected[:limit]
+    cursor: str | None
     if len(selected) > limit:
         cursor = page[-1].id
     else:  # everything after `after` was read: resume from the newest event, matching or not

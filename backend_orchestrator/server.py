@@ -83,6 +83,8 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
         requirements: Annotated[list[str] | None, Field(description="Acceptance criteria")] = None,
         depends_on: Annotated[list[str] | None, Field(description="Task ids that must be done first")] = None,
         priority: Literal["low", "medium", "high", "critical"] = "medium",
+        source_event: Annotated[str | None, Field(
+            description="Id of the event this task answers, e.g. a frontend.api.request from poll_events")] = None,
     ) -> ReceiveResult:
         """Create a task from a description: infers kind, endpoints, models and acceptance criteria
         (marked as inferred), checks dependencies (unfinished ones block it) and reports names the
@@ -90,7 +92,8 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
         from .workflow import receive_task as run
 
         with call("receive_task"):
-            return run(project, description, title, kind, endpoints, models, requirements, depends_on, priority)
+            return run(project, description, title, kind, endpoints, models, requirements, depends_on, priority,
+                       source_event)
 
     @tool(IDEMPOTENT_WRITE, "Prepare the context package")
     def prepare_context(
@@ -244,7 +247,7 @@ def _resources(mcp: MCPServer, project: Project) -> None:
 
     def guarded(fn: Any, *args: Any) -> str:
         try:
-            return fn(*args)
+            return str(fn(*args))
         except (OrchestratorError, KeyError) as exc:
             raise ResourceNotFoundError(str(exc)) from exc
 

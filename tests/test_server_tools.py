@@ -285,6 +285,17 @@ async def test_publish_and_poll_events_round_trip(client: Client) -> None:
     assert later["events"] == []
 
 
+async def test_a_task_can_answer_a_frontend_request_event(client: Client) -> None:
+    payload = {"endpoint": "GET /api/v1/categories", "description": "the menu lists product categories"}
+    event = await ok(client, "publish_event", {"type": "frontend.api.request", "payload": payload})
+    out = await ok(client, "receive_task", {"description": "List product categories for the menu",
+                                            "kind": "api", "source_event": event["id"]})
+    assert out["task"]["source_event"] == event["id"]
+    assert "GET /api/v1/categories" in out["task"]["endpoints"]
+    assert "unknown event 'evt-missing'" in await error(client, "receive_task", {
+        "description": "x", "source_event": "evt-missing"})
+
+
 async def test_publish_event_checks_seed_payloads_and_types(client: Client, project: Project) -> None:
     message = await error(client, "publish_event", {"type": "frontend.api.request", "payload": {"endpoint": "x"}})
     assert "frontend-api-request.schema.json" in message
@@ -350,3 +361,23 @@ async def test_every_call_is_audited_without_argument_values(client: Client, pro
 
 def test_untouched_project_has_no_state(shop: Path) -> None:
     assert not (shop / "ai-state").exists()
+
+
+async def test_planted_secrets_never_reach_a_context_package(client: Client, project: Project) -> None:
+    planted = {"sk_live_51HplantedSecretValue000", "planted-env-secret-value", "hunter2-planted-password"}
+    router = project.root / "shop" / "routers" / "products.py"
+    router.write_text(router.read_text(encoding="utf-8")
+                      + '\nPAYMENT_API_KEY = "sk_live_51HplantedSecretValue000"\n'
+                      + 'ADMIN_PASSWORD: str = "hunter2-planted-password"\n', encoding="utf-8")
+    (project.root / ".env").write_text("SHOP_SECRET_KEY=planted-env-secret-value\n", encoding="utf-8")
+    await ok(client, "scan_project", {})
+    task_id = await new_task(client)
+    package = (await ok(client, "prepare_context", {"task_id": task_id, "token_budget": 20000}))["package"]
+    assignment = await ok(client, "assign_skill", {"task_id": task_id})
+    assert package["redactions"] >= 2
+    outline = next(f for f in package["source"] if f["path"] == "shop/routers/products.py")["outline"]
+    assert "PAYMENT_API_KEY = <redacted>" in outline
+    written = "".join(p.read_text(encoding="utf-8") for p in (project.root / "ai-state").rglob("*.json"))
+    for secret in planted:
+        assert secret not in json.dumps(package) and secret not in json.dumps(assignment)
+        assert secret not in written

@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -240,11 +241,12 @@ def _fit(package: ContextPackage, budget: int, keep_endpoints: int, keep_tables:
     steps: list[tuple[str, Callable[[], object], int]] = []
 
     def drop_source(kinds: tuple[str, ...]) -> None:
-        steps.extend((f"source {f.path}", lambda f=f: package.source.remove(f), cost(f))
-                     for f in reversed(package.source) if f.reason.startswith(kinds))
+        for f in reversed(package.source):
+            if f.reason.startswith(kinds):
+                steps.append((f"source {f.path}", partial(package.source.remove, f), cost(f)))
 
     def drop_all(label: str, owner: list[Any], items: list[Any], name: Callable[[Any], str]) -> None:
-        steps.extend((f"{label} {name(i)}", lambda i=i: owner.remove(i), cost(i)) for i in reversed(items))
+        steps.extend((f"{label} {name(i)}", partial(owner.remove, i), cost(i)) for i in reversed(items))
 
     # lowest value first: what another section already carries, then background, then the core
     drop_source(("model ", "service "))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from .assignment import Assignment, ChecklistItem, RoutingScore, SuccessCriteria
 from .common import (
     HTTP_METHODS,
@@ -41,7 +43,7 @@ from .skill import Routing, SkillManifest
 from .task import AssignmentSummary, StatusChange, Task, UnknownReferences, ValidationSummary
 
 # schema file stem -> model. `backend-orchestrator schemas` writes schemas/<stem>.schema.json.
-SCHEMA_MODELS = {
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "assignment": Assignment,
     "backend-api-ready": BackendApiReady,
     "config": ProjectConfig,

@@ -155,6 +155,7 @@ class _Collector:
 
     def find_routers(self, scope: _Scope) -> None:
         for stmt, conditional, loop in walk_statements(scope.body):
+            value: ast.expr | None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target, value = stmt.targets[0], stmt.value
             elif isinstance(stmt, ast.AnnAssign):

@@ -201,8 +201,8 @@ class _ModuleServices:
 
 def _imported_modules(index: ProjectIndex, info: ModuleInfo) -> set[str]:
     found: set[str] = set()
-    for node in info.source.parsed.nodes(ast.Import):
-        found.update(m for alias in node.names if (m := index.find_module(alias.name)))
+    for imp in info.source.parsed.nodes(ast.Import):
+        found.update(m for alias in imp.names if (m := index.find_module(alias.name)))
     for node in info.source.parsed.nodes(ast.ImportFrom):
         base = absolute_module(info.name, info.source.is_package, node.module, node.level)
         for alias in node.names:

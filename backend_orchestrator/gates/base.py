@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..contracts.config import ProjectConfig
-from ..contracts.report import Finding, GateResult
+from ..contracts.report import Finding, GateResult, GateStatus
 from ..contracts.task import Task
 
 
@@ -39,10 +39,12 @@ class Gate:
     def run(self, ctx: GateContext) -> GateResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def result(self, status: str, summary: str, **kwargs: object) -> GateResult:
-        findings = sorted(kwargs.pop("findings", []) or [], key=Finding.sort_key)  # type: ignore[arg-type]
-        return GateResult(gate=self.id, title=self.title, status=status, summary=summary,  # type: ignore[arg-type]
-                          findings=findings, **kwargs)  # type: ignore[arg-type]
+    def result(self, status: GateStatus, summary: str, *, findings: list[Finding] | None = None,
+               metrics: dict[str, float | int | str | bool | None] | None = None,
+               evidence: list[str] | None = None) -> GateResult:
+        return GateResult(gate=self.id, title=self.title, status=status, summary=summary,
+                          findings=sorted(findings or [], key=Finding.sort_key), metrics=metrics or {},
+                          evidence=evidence or [])
 
 
 def run_gate(gate: Gate, ctx: GateContext) -> GateResult:

@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..config import target_python
-from ..contracts.report import Finding, GateResult
+from ..contracts.report import Finding, GateResult, GateStatus
 from . import process
 from .base import Gate, GateContext
 
@@ -138,7 +138,7 @@ class TestsGate(Gate):
             metrics["coverage_percent"] = None
             return self.result("error", "coverage produced no report (see coverage.log)", metrics=metrics,
                                findings=findings, evidence=evidence)
-        status = "fail" if findings else "pass"
+        status: GateStatus = "fail" if findings else "pass"
         summary = (f"{metrics['passed']}/{counts['tests']} passed, coverage {metrics['coverage_percent']} % "
                    f"(threshold > {cfg.thresholds.coverage_percent:g} %)")
         return self.result(status, summary, metrics=metrics, findings=findings, evidence=evidence)

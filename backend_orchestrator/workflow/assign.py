@@ -11,7 +11,7 @@ from ..skills import Skill, all_skills, get_skill
 from ..state import Project
 from ..state.paths import relative
 from .lifecycle import require_ready, transition
-from .prepare import build_context
+from .prepare import build_context, skill_for_kind
 
 KIND_WEIGHT = 10.0
 KEYWORD_WEIGHT = 1.0
@@ -62,8 +62,8 @@ def assign_skill(project: Project, task_id: str, skill: str | None = None) -> As
     scores = route(task, skills, files)
     name = skill or scores[0].skill
     chosen = get_skill(name)
-    if not chosen_explicitly and chosen.manifest.standards != package.standards:
-        package = build_context(project, task, None, chosen)
+    if not chosen_explicitly and chosen.name != skill_for_kind(task.kind).name:
+        package = build_context(project, task, None, chosen)  # the standards follow the routed skill
     known = clauses()
     thresholds = project.config.thresholds.model_dump()
     assignment = Assignment(

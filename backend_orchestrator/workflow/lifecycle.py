@@ -49,7 +49,7 @@ def transition(project: Project, task: Task, to: str, note: str = "") -> None:
         )
     now = project.clock()
     task.history.append(StatusChange(time=now, from_status=task.status, to_status=to, note=note))
-    task.status = to
+    task.status = to  # type: ignore[assignment]  # checked against STATUSES above
     task.updated_at = now
 
 

@@ -44,6 +44,8 @@ def receive_task(
         if not _ENDPOINT_REF.match(ref):
             raise InvalidArgument(f"invalid endpoint {ref!r}: write endpoints as 'METHOD /path', "
                                   "e.g. 'GET /api/v1/products'")
+    if source_event is not None:
+        endpoints = _from_event(project, source_event, endpoints)
     deps = list(dict.fromkeys(depends_on or []))
     for dep in deps:
         check_task_id(dep)
@@ -97,9 +99,9 @@ def receive_task(
         now = project.clock()
         task = Task(
             id=store.next_task_id(kind), title=title.strip(), description=description.strip(),
-            kind=kind, status="received", priority=priority, requirements=requirements,  # type: ignore[arg-type]
+            kind=kind, status="received", priority=priority, requirements=requirements,
             endpoints=endpoints, models=models, depends_on=deps, base_commit=project.git_head(),
-            source_event=source_event, created_at=now, updated_at=now, inferred=inferred,  # type: ignore[arg-type]
+            source_event=source_event, created_at=now, updated_at=now, inferred=inferred,
             unknown_references=unknown,
             history=[StatusChange(time=now, from_status=None, to_status="received", note="received")],
         )
@@ -111,3 +113,16 @@ def receive_task(
             notes.append("blocked until these are done: " + ", ".join(task.blocked_by))
         store.save_task(task)
     return ReceiveResult(task=task, unknown_references=unknown, notes=notes)
+
+
+def _from_event(project: Project, event_id: str, endpoints: list[str] | None) -> list[str] | None:
+    """Check the event exists; a ``frontend.api.request`` contributes the endpoint it asks for."""
+    from ..events import read_all
+
+    event = next((e for e in read_all(project) if e.id == event_id), None)
+    if event is None:
+        raise NotFound(f"unknown event {event_id!r}: pass the id of an event from poll_events")
+    requested = event.payload.get("endpoint") if event.type == "frontend.api.request" else None
+    if requested and requested not in (endpoints or []):
+        return [*(endpoints or []), requested]
+    return endpoints

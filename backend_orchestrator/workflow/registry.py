@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from ..contracts.registry import Endpoint, EndpointRegistry, Model, ModelRegistry, ServiceRegistry
 from ..contracts.tools import RegistryPage, ScanChanges, ScanResult
@@ -13,9 +15,12 @@ from ..state import Project
 from ..state.paths import confined, relative
 from ..state.store import REGISTRIES
 
-_FILES = {"endpoints": ("endpoints", EndpointRegistry), "models": ("models", ModelRegistry),
-          "services": ("services", ServiceRegistry)}
+_FILES: dict[str, tuple[str, type[BaseModel]]] = {
+    "endpoints": ("endpoints", EndpointRegistry), "models": ("models", ModelRegistry),
+    "services": ("services", ServiceRegistry),
+}
 MAX_PAGE = 200
+R = TypeVar("R", bound=BaseModel)
 
 
 @dataclass
@@ -90,12 +95,12 @@ def load_registries(project: Project, *, scan_if_missing: bool = True) -> tuple[
     if scan_if_missing and not store.registry_path("endpoints").exists():
         scan_project(project)
         scanned = True
-    loaded = []
-    for kind in ("endpoints", "models", "services"):
-        schema, model = _FILES[kind]
+    def load(kind: str, model: type[R]) -> R:
         file = store.registry_path(kind)
-        loaded.append(store.read(file, schema, model) if file.exists() else model())
-    return Registries(*loaded), scanned
+        return store.read(file, kind, model) if file.exists() else model()
+
+    return Registries(load("endpoints", EndpointRegistry), load("models", ModelRegistry),
+                      load("services", ServiceRegistry)), scanned
 
 
 def query_registry(project: Project, registry: str, query: str = "", cursor: str | None = None,
@@ -107,17 +112,15 @@ def query_registry(project: Project, registry: str, query: str = "", cursor: str
         raise InvalidArgument(f"limit {limit!r} is out of range; use 1..{MAX_PAGE}")
     start = _cursor(cursor)
     regs, _ = load_registries(project)
-    items: list[dict[str, Any]] = [
-        item.model_dump(mode="json")
-        for item in {"endpoints": regs.endpoints.endpoints, "models": regs.models.models,
-                     "services": regs.services.services}[registry]
-    ]
+    entries: dict[str, list[Any]] = {"endpoints": regs.endpoints.endpoints, "models": regs.models.models,
+                                     "services": regs.services.services}
+    items: list[dict[str, Any]] = [item.model_dump(mode="json") for item in entries[registry]]
     words = query.lower().split()
     if words:
         items = [i for i in items if all(w in json.dumps(i).lower() for w in words)]
     page = items[start:start + limit]
     nxt = str(start + limit) if start + limit < len(items) else None
-    return RegistryPage(registry=registry, items=page, total=len(items), next_cursor=nxt)  # type: ignore[arg-type]
+    return RegistryPage(registry=registry, items=page, total=len(items), next_cursor=nxt)
 
 
 def _cursor(cursor: str | None) -> int:

@@ -109,7 +109,7 @@ def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
     verdict = _verdict(results, run.cancel_event.is_set())
     report = ValidationReport(
         run_id=run.run_id, task_id=run.task_id, commit=project.git_head(), started_at=run.started_at,
-        finished_at=project.clock(), verdict=verdict, gates=results,  # type: ignore[arg-type]
+        finished_at=project.clock(), verdict=verdict, gates=results,
         thresholds={k: float(v) for k, v in project.config.thresholds.model_dump().items()},
         evidence_dir=relative(project.root, run.evidence_dir),
     )
@@ -122,7 +122,7 @@ def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
     with store.locked():
         task = store.load_task(run.task_id)
         task.validation = ValidationSummary(
-            run_id=run.run_id, verdict=verdict, finished_at=report.finished_at,  # type: ignore[arg-type]
+            run_id=run.run_id, verdict=verdict, finished_at=report.finished_at,
             gates={r.gate: r.status for r in results}, findings=sum(len(r.findings) for r in results),
             report_path=run.report_path,
         )
