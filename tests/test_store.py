@@ -117,3 +117,11 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
         project.store.write(project.store.registry_path("services"), "services", ServiceRegistry())
     leftovers = [p.name for p in project.store.dir.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_written_files_are_readable_by_the_team(tmp_path: Path) -> None:
+    project = Project.open(tmp_path)
+    project.store.ensure_layout()
+    path = project.store.registry_path("services")
+    project.store.write(path, "services", ServiceRegistry())
+    assert path.stat().st_mode & 0o777 == 0o644
