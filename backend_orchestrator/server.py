@@ -44,6 +44,7 @@ WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempoten
 IDEMPOTENT_WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
                                    open_world_hint=False)
 
+HEARTBEAT_S = 5.0
 TaskIdArg = Annotated[str, Field(description="Task id, e.g. 'task-002-api'")]
 
 
@@ -140,11 +141,12 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
             wait = check_wait(wait_seconds)
             run, attached = await anyio.to_thread.run_sync(start_validation, project, task_id, gates)
             deadline = time.monotonic() + wait
-            reported = None
+            reported, last_sent = None, 0.0
             while not run.done_event.is_set() and time.monotonic() < deadline:
                 progress = run.progress
-                if (progress.done, progress.current) != reported:
-                    reported = (progress.done, progress.current)
+                # on every change, and every few seconds as a heartbeat for clients that time out on silence
+                if (progress.done, progress.current) != reported or time.monotonic() - last_sent > HEARTBEAT_S:
+                    reported, last_sent = (progress.done, progress.current), time.monotonic()
                     await ctx.report_progress(progress.done, progress.total,
                                               (f"running gate {progress.current}" if progress.current else "starting")
                                               + f" ({progress.done}/{progress.total} done)")

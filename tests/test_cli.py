@@ -110,3 +110,14 @@ def test_project_may_be_given_before_or_after_the_command(shop: Path, capsys: py
     assert code == 0 and "task-001-api" in out
     code, out, _ = run(capsys, "--project", str(shop), "task", "list")
     assert code == 0 and "task-001-api" in out
+
+
+def test_a_running_server_sees_config_edits(shop: Path) -> None:
+    from backend_orchestrator.state import Project
+
+    project = Project.open(shop)
+    assert project.config.token_budget == 4000
+    pyproject = shop / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(
+        "[tool.backend-orchestrator]", "[tool.backend-orchestrator]\ntoken_budget = 6000"), encoding="utf-8")
+    assert project.config.token_budget == 6000

@@ -47,6 +47,9 @@ async def test_a_passing_run_marks_the_task_done_and_announces_the_api(client: C
     assert (project.root / status["report_path"]).with_suffix(".md").is_file()
     events = await ok(client, "poll_events", {"types": ["backend.api.ready"]})
     assert [e["payload"]["task_id"] for e in events["events"]] == [task_id]
+    lifecycle = await ok(client, "poll_events", {"types": ["backend.task.received", "backend.task.done"]})
+    assert [(e["type"], e["payload"]["task_id"]) for e in lifecycle["events"]] == [
+        ("backend.task.received", task_id), ("backend.task.done", task_id)]
     latest = json.loads((await client.read_resource(f"backend://reports/{task_id}/latest")).contents[0].text)
     assert latest["run_id"] == status["run_id"]
 

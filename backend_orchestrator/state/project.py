@@ -30,6 +30,7 @@ class Project:
     clock: Callable[[], datetime] = utcnow
     new_id: Callable[[str], str] = random_id
     _config: ProjectConfig | None = field(default=None, repr=False)
+    _config_key: tuple[tuple[int, int], ...] = field(default=(), repr=False)
 
     @classmethod
     def open(cls, path: str | Path = ".") -> Project:
@@ -40,12 +41,19 @@ class Project:
 
     @property
     def config(self) -> ProjectConfig:
-        if self._config is None:
+        """The settings, re-read when a config file changed (a long-lived server sees edits)."""
+        key = tuple(self._stamp(name) for name in ("backend-orchestrator.toml", "pyproject.toml"))
+        if self._config is None or key != self._config_key:
             self._config = load_config(self.root)
+            self._config_key = key
         return self._config
 
-    def reload_config(self) -> None:
-        self._config = None
+    def _stamp(self, name: str) -> tuple[int, int]:
+        try:
+            stat = (self.root / name).stat()
+        except OSError:
+            return (0, 0)
+        return (stat.st_mtime_ns, stat.st_size)
 
     @cached_property
     def store(self) -> Store:

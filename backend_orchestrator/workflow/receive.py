@@ -112,6 +112,10 @@ def receive_task(
                                              note="waiting for " + ", ".join(task.blocked_by)))
             notes.append("blocked until these are done: " + ", ".join(task.blocked_by))
         store.save_task(task)
+    from ..events import publish
+
+    publish(project, "backend.task.received", {"task_id": task.id, "kind": task.kind, "title": task.title,
+                                               "status": task.status, "endpoints": task.endpoints})
     return ReceiveResult(task=task, unknown_references=unknown, notes=notes)
 
 

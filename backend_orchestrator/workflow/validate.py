@@ -137,9 +137,12 @@ def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
         store.save_task(task)
         if task.status == "done":
             release_after(project, task)
-    if task.status == "done" and task.kind == "api" and task.endpoints:
-        from ..events import publish
+    from ..events import publish
 
+    if task.status in ("done", "failed"):
+        publish(project, f"backend.task.{task.status}", {"task_id": task.id, "run_id": run.run_id,
+                                                         "verdict": verdict, "report_path": run.report_path})
+    if task.status == "done" and task.kind == "api" and task.endpoints:
         publish(project, "backend.api.ready", {
             "task_id": task.id, "endpoints": task.endpoints, "run_id": run.run_id,
             "report_path": run.report_path, "commit": report.commit,
