@@ -14,12 +14,12 @@ from ..errors import InvalidArgument, invalid_choice
 from ..state import Project
 from ..state.paths import confined, relative
 from ..state.store import REGISTRIES
+from .paging import paginate
 
 _FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "endpoints": ("endpoints", EndpointRegistry), "models": ("models", ModelRegistry),
     "services": ("services", ServiceRegistry),
 }
-MAX_PAGE = 200
 R = TypeVar("R", bound=BaseModel)
 
 
@@ -108,9 +108,7 @@ def query_registry(project: Project, registry: str, query: str = "", cursor: str
     """A page of registry entries whose text contains every word of ``query``."""
     if registry not in REGISTRIES:
         raise invalid_choice("registry", registry, REGISTRIES)
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidArgument(f"limit {limit!r} is out of range; use 1..{MAX_PAGE}")
-    start = _cursor(cursor)
+    paginate([], cursor, limit)  # check the paging arguments before reading anything
     regs, _ = load_registries(project)
     entries: dict[str, list[Any]] = {"endpoints": regs.endpoints.endpoints, "models": regs.models.models,
                                      "services": regs.services.services}
@@ -118,14 +116,6 @@ def query_registry(project: Project, registry: str, query: str = "", cursor: str
     words = query.lower().split()
     if words:
         items = [i for i in items if all(w in json.dumps(i).lower() for w in words)]
-    page = items[start:start + limit]
-    nxt = str(start + limit) if start + limit < len(items) else None
+    page, nxt = paginate(items, cursor, limit)
     return RegistryPage(registry=registry, items=page, total=len(items), next_cursor=nxt)
 
-
-def _cursor(cursor: str | None) -> int:
-    if cursor in (None, ""):
-        return 0
-    if not cursor.isdigit():
-        raise InvalidArgument(f"invalid cursor {cursor!r}: pass the next_cursor of the previous page")
-    return int(cursor)

@@ -8,8 +8,7 @@ from ..contracts.tools import TaskPage, TaskSummary
 from ..errors import InvalidArgument, invalid_choice
 from ..state import Project
 from .lifecycle import release_dependents, transition, unfinished_dependencies
-
-MAX_PAGE = 200
+from .paging import paginate
 
 
 def get_task(project: Project, task_id: str) -> Task:
@@ -22,11 +21,7 @@ def list_tasks(project: Project, status: str | None = None, kind: str | None = N
         raise invalid_choice("status", status, STATUSES)
     if kind is not None and kind not in TASK_KINDS:
         raise invalid_choice("kind", kind, TASK_KINDS)
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidArgument(f"limit {limit!r} is out of range; use 1..{MAX_PAGE}")
-    if cursor not in (None, "") and not str(cursor).isdigit():
-        raise InvalidArgument(f"invalid cursor {cursor!r}: pass the next_cursor of the previous page")
-    start = int(cursor or 0)
+    paginate([], cursor, limit)  # check the paging arguments before reading anything
     rows = []
     for task_id in project.store.task_ids():
         task = project.store.load_task(task_id, copy=False)
@@ -34,8 +29,7 @@ def list_tasks(project: Project, status: str | None = None, kind: str | None = N
             rows.append(TaskSummary(id=task.id, title=task.title, kind=task.kind, status=task.status,
                                     priority=task.priority, depends_on=task.depends_on,
                                     updated_at=task.updated_at.isoformat().replace("+00:00", "Z")))
-    page = rows[start:start + limit]
-    nxt = str(start + limit) if start + limit < len(rows) else None
+    page, nxt = paginate(rows, cursor, limit)
     return TaskPage(tasks=page, total=len(rows), next_cursor=nxt)
 
 
