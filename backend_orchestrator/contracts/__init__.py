@@ -27,6 +27,7 @@ from .context import (
 from .event import BackendApiReady, Event, FrontendApiRequest
 from .registry import (
     Column,
+    Drift,
     Endpoint,
     EndpointRegistry,
     Index,
@@ -67,6 +68,7 @@ __all__ = [
     "Column",
     "ContextPackage",
     "DatabaseSection",
+    "Drift",
     "Endpoint",
     "EndpointRegistry",
     "EndpointsSection",

@@ -40,11 +40,31 @@ class Endpoint(Contract):
         return f"{self.method} {self.path}"
 
 
+DriftKind = Literal["hidden", "undocumented", "not-in-code", "gone"]
+
+
+class Drift(Contract):
+    """A difference between the code, the OpenAPI document and the previous registry.
+
+    hidden: in code, left out of the OpenAPI document on purpose (include_in_schema=False);
+    undocumented: in code, missing from the OpenAPI document for another reason;
+    not-in-code: in the OpenAPI document, not found in the code;
+    gone: in the previous registry, but its code no longer exists.
+    """
+
+    kind: DriftKind
+    ref: str = Field(description="'METHOD /path' or 'model Name'")
+    detail: str = ""
+
+
 class EndpointRegistry(Versioned):
-    framework: str = "fastapi"
+    framework: Literal["fastapi", "flask", "django", "unknown"] = "fastapi"
     mode: DiscoveryMode = "static"
+    mode_reason: str = Field("", description="why this mode was used (e.g. why the app did not import)")
+    openapi: str | None = Field(None, description="the recorded OpenAPI document, relative to the project root")
     endpoints: list[Endpoint] = Field(default_factory=list)
     unresolved: list[Unresolved] = Field(default_factory=list)
+    drift: list[Drift] = Field(default_factory=list)
 
 
 class Column(Contract):

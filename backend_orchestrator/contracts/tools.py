@@ -49,12 +49,14 @@ class ScanChanges(Contract):
 
 class ScanResult(Contract):
     mode: Literal["static", "dynamic"]
+    mode_reason: str = ""
     framework: str
     endpoints: int
     models: int
     services: int
     migrations_head: str | None
     unresolved: list[str] = Field(default_factory=list)
+    drift: list[str] = Field(default_factory=list, description="'kind: ref — detail' lines")
     changes: ScanChanges = Field(default_factory=ScanChanges)
     files: list[str] = Field(default_factory=list, description="registry files written")
 
