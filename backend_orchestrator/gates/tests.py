@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..config import target_python
 from ..contracts.report import Finding, GateResult, GateStatus
-from . import process
+from .. import process
 from .base import Gate, GateContext
 
 MODULE_PROBE = ("import importlib.util as u, sys; "

@@ -1,4 +1,5 @@
-"""Running target code: a subprocess in its own process group, with a timeout and cancellation."""
+"""Running target code (tests, app imports, servers): a subprocess in its own process group, with a
+timeout and cancellation. Used by discovery and by the gates."""
 
 from __future__ import annotations
 
