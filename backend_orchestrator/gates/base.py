@@ -39,6 +39,10 @@ class Gate:
     def run(self, ctx: GateContext) -> GateResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def time_limit(self, config: ProjectConfig) -> float:
+        """Seconds the gate may take before it is stopped and reported as an error."""
+        return config.timeouts.gate_s
+
     def result(self, status: GateStatus, summary: str, *, findings: list[Finding] | None = None,
                metrics: dict[str, float | int | str | bool | None] | None = None,
                evidence: list[str] | None = None) -> GateResult:
@@ -47,15 +51,38 @@ class Gate:
                           evidence=evidence or [])
 
 
-def run_gate(gate: Gate, ctx: GateContext) -> GateResult:
-    """Run ``gate``, timing it, and contain any crash as an ``error`` result."""
+def run_gate(gate: Gate, ctx: GateContext, timeout_s: float | None = None) -> GateResult:
+    """Run ``gate`` within ``timeout_s`` (default: :meth:`Gate.time_limit`), timing it.
+
+    A crash becomes an ``error`` result carrying the exception; so does a gate that outlives its
+    time limit: it is told to stop (``ctx.cancelled``, which also kills its subprocesses) and the
+    run goes on without it.
+    """
+    limit = gate.time_limit(ctx.config) if timeout_s is None else timeout_s
     started = time.perf_counter()
-    try:
-        result = gate.run(ctx)
-    except Exception as exc:  # a gate's own bug must not pass or crash the run
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    outcome: list[GateResult] = []
+    crash: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(gate.run(ctx))
+        except Exception as exc:  # a gate's own bug must not pass or crash the run
+            crash.append(exc)
+
+    worker = threading.Thread(target=work, name=f"gate-{gate.id}", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        ctx.cancelled.set()
+        worker.join(5)
         result = GateResult(gate=gate.id, title=gate.title, status="error",
-                            summary=f"the gate crashed: {detail}",
-                            metrics={"exception": type(exc).__name__})
+                            summary=f"the gate did not finish within {limit:g} s and was stopped "
+                                    "(raise timeouts.gate_s in the config if the project needs longer)")
+    elif crash:
+        detail = "".join(traceback.format_exception_only(type(crash[0]), crash[0])).strip()
+        result = GateResult(gate=gate.id, title=gate.title, status="error", summary=f"the gate crashed: {detail}",
+                            metrics={"exception": type(crash[0]).__name__})
+    else:
+        result = outcome[0]
     result.duration_s = round(time.perf_counter() - started, 3)
     return result

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..config import target_python
+from ..contracts.config import ProjectConfig
 from ..contracts.report import Finding, GateResult, GateStatus
 from .. import process
 from .base import Gate, GateContext
@@ -60,6 +61,9 @@ def _junit_counts(path: Path) -> tuple[dict[str, int], list[tuple[str, str, int 
 class TestsGate(Gate):
     id = "tests"
     title = "Tests and coverage"
+
+    def time_limit(self, config: ProjectConfig) -> float:
+        return config.timeouts.tests_s + 180  # the suite's own limit, plus the probe and the coverage report
 
     def run(self, ctx: GateContext) -> GateResult:
         root, cfg = ctx.root, ctx.config

@@ -122,6 +122,25 @@ def test_a_gate_that_crashes_becomes_an_error_result_not_an_exception(tmp_path: 
     assert "ValueError: boom" in result.summary
 
 
+def test_a_gate_that_outlives_its_time_limit_is_stopped_as_an_error(tmp_path: Path) -> None:
+    import threading
+
+    class Stuck(Gate):
+        id = "stuck"
+        title = "Stuck"
+
+        def run(self, ctx: GateContext):  # type: ignore[override]
+            ctx.cancelled.wait(30)  # a cooperative gate: returns once told to stop
+            return self.result("pass", "should never count")
+
+    ctx = context(tmp_path)
+    result = run_gate(Stuck(), ctx, timeout_s=0.5)
+    assert result.status == "error"
+    assert "did not finish within 0.5 s" in result.summary
+    assert ctx.cancelled.is_set()
+    assert isinstance(ctx.cancelled, threading.Event)
+
+
 def test_our_interpreter_is_the_default_when_the_target_has_no_venv(tmp_path: Path) -> None:
     from backend_orchestrator.config import target_python
 
