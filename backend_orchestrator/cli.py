@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "run the quality gates for a task, or the whole project")
     p.add_argument("task_id", nargs="?", help="task id; leave out to validate the whole project")
     p.add_argument("--gates", help="comma-separated gate ids (default: the assignment's, or all)")
-    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    p.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     p.add_argument("--output", help="write the report here instead of stdout")
 
     p = add("demo", cmd_demo, "run the whole flow on a copy of examples/shop over a real MCP session")

@@ -92,3 +92,15 @@ def test_gate_ids_are_unique_and_documented() -> None:
         doc = __import__(gate.__module__, fromlist=["x"]).__doc__ or ""
         for heading in ("What it does", "Why it matters", "Rules", "Use instead"):
             assert heading in doc, f"{gate.id}: docstring lacks {heading!r}"
+
+
+def test_gate_rules_are_unique_documented_and_anchored_in_the_standards() -> None:
+    known = clauses()
+    seen: set[str] = set()
+    for gate in GATES:
+        assert gate.rules, f"{gate.id} declares no rules"
+        for rule in gate.rules:
+            assert rule.id not in seen, f"rule id {rule.id} is reused"
+            seen.add(rule.id)
+            assert rule.help and rule.title, rule.id
+            assert rule.clause is None or rule.clause in known, f"{rule.id} names unknown clause {rule.clause}"

@@ -23,6 +23,7 @@ class Finding(Contract):
     title: str
     message: str = Field(description="what is wrong and how to fix it")
     category: str | None = None
+    cwe: int | None = Field(None, description="CWE id, for security findings where one applies")
     clause: str | None = Field(None, description="the standards clause it enforces")
     path: str | None = Field(None, description="relative to the project root")
     line: int | None = None

@@ -13,9 +13,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from ..contracts.common import Severity
 from ..contracts.config import ProjectConfig
 from ..contracts.report import Finding, GateResult, GateStatus
 from ..contracts.task import Task
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check of a gate: a stable id, its default severity, category and the clause it enforces."""
+
+    id: str
+    title: str
+    severity: Severity
+    category: str
+    help: str
+    clause: str | None = None
+    cwe: int | None = None
 
 
 @dataclass
@@ -35,6 +49,7 @@ class Gate:
 
     id: ClassVar[str]
     title: ClassVar[str]
+    rules: ClassVar[tuple[Rule, ...]] = ()
 
     def run(self, ctx: GateContext) -> GateResult:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -42,6 +57,20 @@ class Gate:
     def time_limit(self, config: ProjectConfig) -> float:
         """Seconds the gate may take before it is stopped and reported as an error."""
         return config.timeouts.gate_s
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"gate {self.id!r} declares no rule {rule_id!r}")
+
+    def finding(self, rule_id: str, message: str, *, title: str | None = None, path: str | None = None,
+                line: int | None = None, evidence: str | None = None) -> Finding:
+        """A finding of one of this gate's declared rules, with the rule's severity, category and clause."""
+        rule = self.rule(rule_id)
+        return Finding(rule_id=rule.id, gate=self.id, severity=rule.severity, title=title or rule.title,
+                       message=message, category=rule.category, cwe=rule.cwe, clause=rule.clause, path=path,
+                       line=line, evidence=evidence)
 
     def result(self, status: GateStatus, summary: str, *, findings: list[Finding] | None = None,
                metrics: dict[str, float | int | str | bool | None] | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from .. import __version__
 from ..contracts.report import ValidationReport
 
 _ICON = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "skipped": "SKIP", "error": "ERROR"}
@@ -52,4 +53,59 @@ def to_markdown(report: ValidationReport) -> str:
     return "\n".join(out)
 
 
-RENDERERS = {"json": to_json, "markdown": to_markdown, "text": to_text}
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def to_sarif(report: ValidationReport) -> str:
+    """SARIF 2.1.0: one run per gate (its own tool driver with its rules and help text)."""
+    from . import gate_ids, get_gate
+
+    runs = []
+    for result in report.gates:
+        gate = get_gate(result.gate) if result.gate in gate_ids() else None
+        declared = {r.id: r for r in gate.rules} if gate else {}
+        used = sorted({f.rule_id for f in result.findings} | set(declared))
+        rules = []
+        for rule_id in used:
+            rule = declared.get(rule_id)
+            sample = next((f for f in result.findings if f.rule_id == rule_id), None)
+            title = rule.title if rule else (sample.title if sample else rule_id)
+            severity = rule.severity if rule else (sample.severity if sample else "medium")
+            props: dict[str, object] = {"category": rule.category if rule else (sample and sample.category)}
+            if rule and rule.clause:
+                props["clause"] = rule.clause
+            if rule and rule.cwe:
+                props["tags"] = [f"external/cwe/cwe-{rule.cwe}"]
+            rules.append({
+                "id": rule_id, "name": title, "shortDescription": {"text": title},
+                "help": {"text": rule.help if rule else (sample.message if sample else title)},
+                "defaultConfiguration": {"level": _LEVEL[severity]},
+                "properties": {k: v for k, v in props.items() if v is not None},
+            })
+        index = {r["id"]: i for i, r in enumerate(rules)}
+        results = []
+        for f in result.findings:
+            item: dict[str, object] = {"ruleId": f.rule_id, "ruleIndex": index[f.rule_id], "level": _LEVEL[f.severity],
+                                       "message": {"text": f"{f.title}: {f.message}"},
+                                       "properties": {"severity": f.severity, "gate": f.gate}}
+            if f.path:
+                region = {"region": {"startLine": f.line}} if f.line else {}
+                item["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": f.path,
+                                                                                "uriBaseId": "PROJECTROOT"},
+                                                           **region}}]
+            results.append(item)
+        runs.append({
+            "tool": {"driver": {"name": f"backend-orchestrator/{result.gate}", "version": __version__,
+                                "informationUri": "https://github.com/backend-orchestrator/backend-orchestrator",
+                                "rules": rules}},
+            "invocations": [{"executionSuccessful": result.status != "error",
+                             "properties": {"status": result.status, "summary": result.summary}}],
+            "results": results,
+            "properties": {"metrics": result.metrics},
+        })
+    log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}
+    return json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"json": to_json, "markdown": to_markdown, "sarif": to_sarif, "text": to_text}

@@ -20,11 +20,11 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from .. import process
 from ..config import target_python
 from ..contracts.config import ProjectConfig
-from ..contracts.report import Finding, GateResult, GateStatus
-from .. import process
-from .base import Gate, GateContext
+from ..contracts.report import GateResult, GateStatus
+from .base import Gate, GateContext, Rule
 
 MODULE_PROBE = ("import importlib.util as u, sys; "
                 "sys.exit(0 if all(u.find_spec(m) for m in ('pytest', 'coverage')) else 3)")
@@ -61,6 +61,17 @@ def _junit_counts(path: Path) -> tuple[dict[str, int], list[tuple[str, str, int 
 class TestsGate(Gate):
     id = "tests"
     title = "Tests and coverage"
+    rules = (
+        Rule("TST001", "Test failed", "high", "test-failure", clause="TEST-023",
+             help="A test of the project's suite fails or errors. Fix the code or the test; never skip or "
+                  "delete a failing test to get a pass."),
+        Rule("TST002", "Coverage at or below the threshold", "medium", "coverage", clause="BS-MET-003",
+             help="Line coverage of the application package must exceed the configured threshold (80 % by "
+                  "default). Add tests for the least covered files the message lists."),
+        Rule("TST003", "No tests", "high", "missing-tests", clause="TEST-023",
+             help="The project has no test suite, or pytest collected no tests from it. Add tests named "
+                  "test_*.py under the configured tests folder."),
+    )
 
     def time_limit(self, config: ProjectConfig) -> float:
         return config.timeouts.tests_s + 180  # the suite's own limit, plus the probe and the coverage report
@@ -78,10 +89,8 @@ class TestsGate(Gate):
                                metrics={"python": python})
         tests_dir = root / cfg.tests
         if not tests_dir.is_dir():
-            return self.result("fail", f"no tests folder {cfg.tests!r} in the project", findings=[Finding(
-                rule_id="TST003", gate=self.id, severity="high", title="No tests", category="missing-tests",
-                clause="TEST-023", message=f"Create the test suite under {cfg.tests}/ (or set `tests` in the config).",
-            )])
+            return self.result("fail", f"no tests folder {cfg.tests!r} in the project", findings=[self.finding(
+                "TST003", f"Create the test suite under {cfg.tests}/ (or set `tests` in the config).")])
         junit, data, cov_json = out / "junit.xml", out / ".coverage", out / "coverage.json"
         for stale in (junit, data, cov_json):
             stale.unlink(missing_ok=True)
@@ -99,11 +108,9 @@ class TestsGate(Gate):
             return self.result("error", f"the test suite did not finish within {cfg.timeouts.tests_s:g} s "
                                "(timeouts.tests_s); it was stopped", evidence=evidence)
         if done.returncode == 5:
-            return self.result("fail", "pytest collected no tests", evidence=evidence, findings=[Finding(
-                rule_id="TST003", gate=self.id, severity="high", title="No tests collected",
-                category="missing-tests", clause="TEST-023", path=cfg.tests,
-                message=f"pytest found no tests under {cfg.tests}/; add tests named test_*.py.",
-            )])
+            return self.result("fail", "pytest collected no tests", evidence=evidence, findings=[self.finding(
+                "TST003", f"pytest found no tests under {cfg.tests}/; add tests named test_*.py.",
+                title="No tests collected", path=cfg.tests)])
         if not junit.is_file():
             tail = "\n".join(done.output.strip().splitlines()[-5:])
             return self.result("error", f"pytest exited {done.returncode} without a JUnit report: {tail}",
@@ -112,10 +119,9 @@ class TestsGate(Gate):
         evidence.append(ctx.rel(junit))
         process.run([python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(cov_json)],
                     cwd=root, timeout=120, log=out / "coverage.log", env=env, cancelled=ctx.cancelled)
-        findings = [Finding(
-            rule_id="TST001", gate=self.id, severity="high", title=f"Test failed: {name}", category="test-failure",
-            clause="TEST-023", path=file or None, line=line, evidence=message,
-            message=f"{name} fails: {message}. Fix the code or the test, then validate again.",
+        findings = [self.finding(
+            "TST001", f"{name} fails: {message}. Fix the code or the test, then validate again.",
+            title=f"Test failed: {name}", path=file or None, line=line, evidence=message,
         ) for name, file, line, message in failed]
         metrics: dict[str, float | int | str | bool | None] = {
             "tests": counts["tests"], "failed": counts["failures"], "errors": counts["errors"],
@@ -132,12 +138,10 @@ class TestsGate(Gate):
                 worst = sorted(report.get("files", {}).items(),
                                key=lambda kv: kv[1]["summary"]["percent_covered"])[:5]
                 listed = ", ".join(f"{name} {info['summary']['percent_covered']:.0f} %" for name, info in worst)
-                findings.append(Finding(
-                    rule_id="TST002", gate=self.id, severity="medium", category="coverage", clause="BS-MET-003",
-                    title=f"Coverage {percent:.1f} % is not above {cfg.thresholds.coverage_percent:g} %",
-                    message=f"Total line coverage is {percent:.1f} %; it must exceed "
-                            f"{cfg.thresholds.coverage_percent:g} %. Least covered: {listed}.",
-                ))
+                findings.append(self.finding(
+                    "TST002", f"Total line coverage is {percent:.1f} %; it must exceed "
+                              f"{cfg.thresholds.coverage_percent:g} %. Least covered: {listed}.",
+                    title=f"Coverage {percent:.1f} % is not above {cfg.thresholds.coverage_percent:g} %"))
         else:
             metrics["coverage_percent"] = None
             return self.result("error", "coverage produced no report (see coverage.log)", metrics=metrics,

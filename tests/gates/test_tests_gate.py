@@ -148,3 +148,30 @@ def test_our_interpreter_is_the_default_when_the_target_has_no_venv(tmp_path: Pa
     (tmp_path / ".venv" / "bin").mkdir(parents=True)
     (tmp_path / ".venv" / "bin" / "python").write_text("", encoding="utf-8")
     assert target_python(tmp_path, ProjectConfig()) == str(tmp_path / ".venv" / "bin" / "python")
+
+
+def test_sarif_output_validates_against_the_sarif_2_1_0_schema(tmp_path: Path) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from jsonschema import Draft4Validator
+
+    from backend_orchestrator.contracts.report import ValidationReport
+    from backend_orchestrator.gates.render import to_sarif
+
+    root = write(tmp_path, BAD)
+    result = run_gate(get_gate("tests"), context(root))
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    report = ValidationReport(run_id="run-000001", task_id=None, started_at=now, finished_at=now, verdict="fail",
+                              gates=[result], evidence_dir="evidence")
+    log = json.loads(to_sarif(report))
+    schema = json.loads((Path(__file__).parents[1] / "data" / "sarif-2.1.0-rtm.5.json").read_text("utf-8"))
+    errors = sorted(Draft4Validator(schema).iter_errors(log), key=str)
+    assert errors == []
+    run = log["runs"][0]
+    assert run["tool"]["driver"]["name"] == "backend-orchestrator/tests"
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} == {"TST001", "TST002", "TST003"}
+    assert all(r["help"]["text"] for r in run["tool"]["driver"]["rules"])
+    first = run["results"][0]
+    assert (first["ruleId"], first["level"]) == ("TST001", "error")
+    assert first["locations"][0]["physicalLocation"]["region"]["startLine"] == 7
