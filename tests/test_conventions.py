@@ -104,3 +104,17 @@ def test_gate_rules_are_unique_documented_and_anchored_in_the_standards() -> Non
             seen.add(rule.id)
             assert rule.help and rule.title, rule.id
             assert rule.clause is None or rule.clause in known, f"{rule.id} names unknown clause {rule.clause}"
+
+
+def test_finding_categories_are_documented_and_anchored() -> None:
+    from backend_orchestrator.gates.categories import categories
+
+    known = clauses()
+    vocabulary = categories()
+    assert len(vocabulary) >= 25
+    for category, (meaning, anchors) in vocabulary.items():
+        assert meaning and anchors, category
+        assert [c for c in anchors if c not in known] == [], category
+    for gate in GATES:
+        for rule in gate.rules:
+            assert rule.category in vocabulary, f"{rule.id}: category {rule.category!r} is not in the vocabulary"
