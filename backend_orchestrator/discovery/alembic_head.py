@@ -7,9 +7,10 @@ The config is `config.alembic_config` or `alembic.ini` at the root (`[alembic] s
 from __future__ import annotations
 
 import ast
-import configparser
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeAlias
 
 from ..contracts.registry import Migrations, Unresolved
 from .files import parse_file
@@ -27,6 +28,8 @@ def _settings(root: Path, alembic_config: str | None) -> tuple[dict[str, str], P
     candidate = root / (alembic_config or "alembic.ini")
     rel = alembic_config or "alembic.ini"
     if candidate.is_file() and _inside(candidate, root):
+        import configparser
+
         parser = configparser.ConfigParser(defaults={"here": str(candidate.parent)})
         try:
             parser.read(candidate, encoding="utf-8")
@@ -68,7 +71,10 @@ def _literal_revisions(node: ast.expr | None) -> list[str] | None:
     return None
 
 
-def _revision(path: Path) -> tuple[str, list[str]] | str:
+Revision: TypeAlias = tuple[str, list[str]] | str
+
+
+def read_revision(path: Path) -> Revision:
     """(revision, down revisions) of one revision file, or the reason it cannot be read."""
     parsed = parse_file(path)
     tree = parsed.tree
@@ -87,7 +93,10 @@ def _revision(path: Path) -> tuple[str, list[str]] | str:
     return revision[0], down
 
 
-def scan_migrations(root: Path, alembic_config: str | None) -> tuple[Migrations, list[Unresolved]]:
+def scan_migrations(
+    root: Path, alembic_config: str | None, revision_of: Callable[[Path], Revision] = read_revision
+) -> tuple[Migrations, list[Unresolved]]:
+    """The migrations; `revision_of` reads one revision file (`cache.py` passes a cached reader)."""
     settings = _settings(root, alembic_config)
     if settings is None:
         return Migrations(), []
@@ -117,7 +126,7 @@ def scan_migrations(root: Path, alembic_config: str | None) -> tuple[Migrations,
         for path in sorted(folder.rglob("*.py")):
             if path.name == "__init__.py" or "__pycache__" in path.parts or not _inside(path, root):
                 continue
-            result = _revision(path)
+            result = revision_of(path)
             rel = path.resolve().relative_to(root).as_posix()
             if isinstance(result, str):
                 unresolved.append(Unresolved(file=rel, line=1, reason=f"migration not read: {result}"))

@@ -12,6 +12,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from . import literals
 from .symbols import ProjectIndex, Ref, dotted, last
 
 AUTH_NAME = re.compile(
@@ -156,10 +157,10 @@ class AuthClassifier:
         if dep.security or name in self.extra or last(name) in self.extra:
             return True
         if isinstance(dep.expr, ast.Call):  # Depends(HTTPBearer()), Depends(RoleChecker("admin"))
-            return _name_authenticates(last(name), None) or self._instance(dep.module, dep.expr, depth)
+            return name_authenticates(last(name), None) or self._instance(dep.module, dep.expr, depth)
         ref = index.resolve(dep.module, dep.expr)
         func = index.function_def(ref)
-        if _name_authenticates(last(name), func):
+        if name_authenticates(last(name), func):
             return True
         bound = index.binding(ref)
         if ref is None or bound is None:
@@ -200,7 +201,8 @@ def _method(index: ProjectIndex, ref: Ref, name: str) -> ast.FunctionDef | ast.A
     return None
 
 
-def _name_authenticates(name: str, func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+def name_authenticates(name: str, func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+    """Whether a callable called `name` (defined as `func`, when known) looks like it authenticates."""
     if _AUTH_NAME_BUT_SESSION.search(name):
         return True
     return bool(AUTH_NAME.search(name)) and not _is_db_session(name, func)
@@ -210,4 +212,4 @@ def _is_db_session(name: str, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
     """`get_session`, `get_db_session`, or a function returning a `Session`: a database session."""
     if _DB_SESSION_NAME.match(name):
         return True
-    return func is not None and func.returns is not None and "Session" in ast.unparse(func.returns)
+    return func is not None and func.returns is not None and "Session" in literals.source(func.returns)

@@ -16,7 +16,7 @@ from ..contracts.registry import Endpoint, Unresolved
 from . import literals
 from .dependencies import AuthClassifier, Dep, function_deps, parameter_deps, parameters, unwrap_annotated
 from .fastapi_routes import HTTP_METHODS, Collected, Options, Route, Router
-from .symbols import ProjectIndex, dotted, last
+from .symbols import ProjectIndex, all_statements, dotted, last
 
 _VERSION = re.compile(r"^v\d+$")
 _PATH_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
@@ -160,12 +160,11 @@ class _Builder:
         return len(route.methods)
 
     def _raised(self, module: str, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[int]:
-        """Status codes of `raise HTTPException(...)` in the handler's body."""
-        parsed = self.index.modules[module].source.parsed
-        for node in parsed.nodes(ast.Raise):
+        """Status codes of `raise HTTPException(...)` in the handler's body (nested functions included)."""
+        for node in all_statements(func.body):
             if (
-                isinstance(node.exc, ast.Call)
-                and parsed.enclosing_function(node) is func
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Call)
                 and last(self.index.qualname(module, node.exc.func)).endswith("HTTPException")
             ):
                 code = literals.status_code(literals.keyword(node.exc, "status_code", 0))
@@ -178,7 +177,7 @@ class _Builder:
                 continue
             annotation, _ = unwrap_annotated(self.index, module, arg.annotation)
             if any(self._is_body_model(module, n) for n in ast.walk(annotation)):
-                return ast.unparse(annotation)
+                return literals.source(annotation)
         return None
 
     def _is_body_model(self, module: str, node: ast.AST) -> bool:
@@ -197,7 +196,7 @@ class _Builder:
     ) -> str | None:
         node = literals.keyword(route.call, "response_model")
         if node is not None:
-            return None if isinstance(node, ast.Constant) and node.value is None else ast.unparse(node)
+            return None if isinstance(node, ast.Constant) and node.value is None else literals.source(node)
         returns = func.returns
         if returns is None or (isinstance(returns, ast.Constant) and returns.value is None):
             return None
@@ -207,4 +206,4 @@ class _Builder:
                 name = last(self.index.qualname(module, part))
                 if name in _RESPONSE_BASES or self.index.derives_from(ref, _RESPONSE_BASES):
                     return None
-        return ast.unparse(returns)
+        return literals.source(returns)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from functools import partial
 
 from ..contracts.registry import Unresolved
 from . import literals
 from .dependencies import Dep, dependency_list
+from .scopes import Scope, scopes
 from .symbols import ModuleInfo, ProjectIndex, dotted, last, walk_statements
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -78,47 +78,14 @@ class Collected:
     unresolved_includes: int = 0  # include_router calls whose app/router is unknown
 
 
-@dataclass(frozen=True)
-class _Scope:
-    """A module body, or the body of a top-level function with the names local to it."""
-
-    info: ModuleInfo
-    name: str
-    body: list[ast.stmt]
-    local_names: frozenset[str]
-
-    @property
-    def file(self) -> str:
-        return self.info.source.rel
-
-    def label(self, name: str) -> str:
-        return f"{self.info.name}:{self.name}.{name}" if self.name else f"{self.info.name}:{name}"
-
-
 def collect(index: ProjectIndex) -> Collected:
     collector = _Collector(index)
-    scopes = [
-        scope
-        for info in index.modules.values()
-        for scope in info.source.parsed.memo(("scopes", info.source), partial(_scopes, info))
-    ]
-    for scope in scopes:
+    found = [scope for info in index.modules.values() for scope in scopes(info)]
+    for scope in found:
         collector.find_routers(scope)
-    for scope in scopes:
+    for scope in found:
         collector.find_routes(scope)
     return Collected(list(collector.routers.values()), collector.unresolved, collector.unresolved_includes)
-
-
-def _scopes(info: ModuleInfo) -> list[_Scope]:
-    scopes = [_Scope(info, "", info.tree.body, frozenset())]
-    for stmt in info.tree.body:
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-            names = {a.arg for a in ast.walk(stmt.args) if isinstance(a, ast.arg)}
-            for inner, _, _ in walk_statements(stmt.body):
-                targets = inner.targets if isinstance(inner, ast.Assign) else [getattr(inner, "target", None)]
-                names.update(t.id for t in targets if isinstance(t, ast.Name))
-            scopes.append(_Scope(info, stmt.name, stmt.body, frozenset(names)))
-    return scopes
 
 
 def _imports_fastapi(info: ModuleInfo) -> bool:
@@ -139,21 +106,21 @@ class _Collector:
         self.unresolved: list[Unresolved] = []
         self.unresolved_includes = 0
 
-    def note(self, scope: _Scope, line: int, reason: str) -> None:
+    def note(self, scope: Scope, line: int, reason: str) -> None:
         self.unresolved.append(Unresolved(file=scope.file, line=line, reason=reason))
 
     # -- apps and routers --------------------------------------------------------------------
 
-    def _kind(self, module: str, func: ast.expr) -> str | None:
-        name = last(self.index.qualname(module, func))
-        ref = self.index.resolve(module, func)
+    def _kind(self, scope: Scope, func: ast.expr) -> str | None:
+        name = last(scope.qualname(self.index, func))
+        ref = scope.resolve(self.index, func)
         if name == "FastAPI" or self.index.derives_from(ref, frozenset({"FastAPI"})):
             return "app"
         if name == "APIRouter" or self.index.derives_from(ref, frozenset({"APIRouter"})):
             return "router"
         return None
 
-    def find_routers(self, scope: _Scope) -> None:
+    def find_routers(self, scope: Scope) -> None:
         for stmt, conditional, loop in walk_statements(scope.body):
             value: ast.expr | None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -164,7 +131,7 @@ class _Collector:
                 continue
             if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
                 continue
-            kind = self._kind(scope.info.name, value.func)
+            kind = self._kind(scope, value.func)
             if kind is None:
                 continue
             key, label = (scope.info.name, scope.name, target.id), f"{kind} {scope.label(target.id)}"
@@ -181,7 +148,7 @@ class _Collector:
                 scope.info.name, scope.name, target.id, kind, scope.file, stmt.lineno, options
             )
 
-    def _options(self, scope: _Scope, call: ast.Call, line: int, what: str, prefix: bool = True) -> Options:
+    def _options(self, scope: Scope, call: ast.Call, line: int, what: str, prefix: bool = True) -> Options:
         """prefix, tags, dependencies, include_in_schema and responses of a router/include/route call."""
         options = Options(tags=literals.strings(literals.keyword(call, "tags")) or [])
         prefix_node = literals.keyword(call, "prefix") if prefix else None
@@ -191,7 +158,7 @@ class _Collector:
                 self.note(
                     scope,
                     line,
-                    f"prefix {ast.unparse(prefix_node)} of {what} is not a string literal; "
+                    f"prefix {literals.source(prefix_node)} of {what} is not a string literal; "
                     "the routes below it are listed without it",
                 )
             options.prefix = value or ""
@@ -201,7 +168,7 @@ class _Collector:
             self.note(
                 scope,
                 line,
-                f"dependencies={ast.unparse(deps_node)} of {what} is not a literal list; "
+                f"dependencies={literals.source(deps_node)} of {what} is not a literal list; "
                 "its auth dependencies are unknown",
             )
         options.deps = deps or []
@@ -229,7 +196,7 @@ class _Collector:
                 codes.append(code)
         return codes
 
-    def find(self, scope: _Scope, expr: ast.expr | None) -> Router | None:
+    def find(self, scope: Scope, expr: ast.expr | None) -> Router | None:
         """The app or router `expr`, written in `scope`, refers to."""
         if expr is None:
             return None
@@ -239,7 +206,7 @@ class _Collector:
                 return self.routers[(module, scope.name, expr.id)]
             if expr.id in scope.local_names:
                 return None
-        ref = self.index.resolve(module, expr)
+        ref = scope.resolve(self.index, expr)
         if ref is not None and ref.kind == "local":
             return self.routers.get((ref.module, "", ref.name))
         if isinstance(expr, ast.Attribute) and expr.attr == "router":  # app.router is the app's own router
@@ -249,7 +216,7 @@ class _Collector:
 
     # -- routes and edges --------------------------------------------------------------------
 
-    def find_routes(self, scope: _Scope) -> None:
+    def find_routes(self, scope: Scope) -> None:
         for stmt, conditional, loop in walk_statements(scope.body):
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 for dec in stmt.decorator_list:
@@ -269,7 +236,7 @@ class _Collector:
                     self._mount(scope, call, call.func.value, conditional, loop)
 
     def _decorator(
-        self, scope: _Scope, func: FuncDef, dec: ast.Call, attr: ast.Attribute, conditional: bool, loop: bool
+        self, scope: Scope, func: FuncDef, dec: ast.Call, attr: ast.Attribute, conditional: bool, loop: bool
     ) -> None:
         router = self.find(scope, attr.value)
         where = f"@{dotted(attr)} on {func.name}"
@@ -295,7 +262,7 @@ class _Collector:
         self._add(scope, router, route, dec.lineno, conditional, loop)
 
     def _add(
-        self, scope: _Scope, router: Router, route: Route, line: int, conditional: bool, loop: bool
+        self, scope: Scope, router: Router, route: Route, line: int, conditional: bool, loop: bool
     ) -> None:
         what = f"route {'/'.join(route.methods)} {route.path!r} ({route.func.name})"
         if loop:
@@ -313,7 +280,7 @@ class _Collector:
             )
         router.routes.append(route)
 
-    def _class_based_view(self, scope: _Scope, node: ast.ClassDef) -> None:
+    def _class_based_view(self, scope: Scope, node: ast.ClassDef) -> None:
         for stmt in node.body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 for dec in stmt.decorator_list:
@@ -327,7 +294,7 @@ class _Collector:
                         )
 
     def _add_api_route(
-        self, scope: _Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool
+        self, scope: Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool
     ) -> None:
         router = self.find(scope, owner)
         path = literals.string(literals.keyword(call, "path", 0))
@@ -346,7 +313,7 @@ class _Collector:
         route = Route([m.upper() for m in methods], path, func, func_module, call, options)
         self._add(scope, router, route, call.lineno, conditional, loop)
 
-    def _function(self, scope: _Scope, expr: ast.expr | None) -> tuple[FuncDef | None, str]:
+    def _function(self, scope: Scope, expr: ast.expr | None) -> tuple[FuncDef | None, str]:
         """The handler function `expr` names, and the module it is defined in."""
         if expr is None:
             return None, scope.info.name
@@ -354,10 +321,10 @@ class _Collector:
             for stmt in scope.body:
                 if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == expr.id:
                     return stmt, scope.info.name
-        ref = self.index.resolve(scope.info.name, expr)
+        ref = scope.resolve(self.index, expr)
         return self.index.function_def(ref), ref.module if ref is not None else scope.info.name
 
-    def _include(self, scope: _Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool) -> None:
+    def _include(self, scope: Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool) -> None:
         parent = self.find(scope, owner)
         node = literals.keyword(call, "router", 0)
         child = self.find(scope, node)
@@ -384,7 +351,7 @@ class _Collector:
             )
         parent.includes.append(Include(child, options, scope.file, call.lineno, blocked=loop))
 
-    def _mount(self, scope: _Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool) -> None:
+    def _mount(self, scope: Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool) -> None:
         parent, child = self.find(scope, owner), self.find(scope, literals.keyword(call, "app", 1))
         if child is None or parent is None or child.kind != "app":
             return  # StaticFiles, a WSGI app, ...: not FastAPI routes

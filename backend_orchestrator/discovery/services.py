@@ -2,85 +2,74 @@
 storage, databases, search.
 
 A service is recognised only by a call whose callee resolves, through the module's imports, to a
-known constructor (`httpx.AsyncClient`, `redis.from_url`, `celery.Celery`, `smtplib.SMTP`,
-`boto3.client("s3")`, `sqlalchemy.create_engine`, ...), or by any use of the `stripe` module.
-`config_keys` are names only, never values: environment variables the module reads and settings
-attributes passed to the constructor (followed one step through a module-level name or a parameter
-of the enclosing function); environment variables read elsewhere in the module go to every service
-of the module, since which one uses them is unknown.
+known constructor (`service_catalog.py`: `httpx.AsyncClient`, `redis.from_url`, `celery.Celery`,
+`rq.Queue`, `kafka.KafkaProducer`, `pika.BlockingConnection`, `smtplib.SMTP`, `boto3.client("s3")`,
+`minio.Minio`, `sqlalchemy.create_engine`, ...), or by any use of the `stripe` module.
+`config_keys` are names only, never values (a literal URL or host is not recorded): environment
+variables the module reads and settings keys (`settings.redis_url`, `app.config["REDIS_URL"]`)
+passed to the constructor (followed one step through a module-level name or a parameter of the
+enclosing function); environment variables read elsewhere in the module go to every service of
+the module, since which one uses them is unknown.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import partial
 
 from ..contracts.registry import Service, ServiceKind
 from . import literals
-from .symbols import ModuleInfo, ProjectIndex, absolute_module, dotted, last, walk_statements
+from .service_catalog import (
+    ANY_USE,
+    BOTO3,
+    BOTO3_SESSIONS,
+    CONSTRUCTORS,
+    ENV_READERS,
+    IMPORT_PREFIXES,
+    MODULE_FUNCTIONS,
+)
+from .symbols import (
+    Import,
+    ModuleInfo,
+    ProjectIndex,
+    absolute_module,
+    all_statements,
+    dotted,
+    last,
+    walk_statements,
+)
 
-_CALLS: dict[str, tuple[ServiceKind, str]] = {
-    **dict.fromkeys(("httpx.Client", "httpx.AsyncClient"), ("http-client", "httpx")),
-    "requests.Session": ("http-client", "requests"),
-    "aiohttp.ClientSession": ("http-client", "aiohttp"),
-    **dict.fromkeys(
-        (
-            "redis.Redis",
-            "redis.StrictRedis",
-            "redis.from_url",
-            "redis.Redis.from_url",
-            "redis.asyncio.Redis",
-            "redis.asyncio.from_url",
-            "redis.asyncio.Redis.from_url",
-        ),
-        ("cache", "redis"),
-    ),
-    "celery.Celery": ("queue", "celery"),
-    **dict.fromkeys(
-        ("pika.BlockingConnection", "aio_pika.connect", "aio_pika.connect_robust"), ("queue", "rabbitmq")
-    ),
-    **dict.fromkeys(
-        ("smtplib.SMTP", "smtplib.SMTP_SSL", "aiosmtplib.SMTP", "aiosmtplib.send"), ("email", "smtp")
-    ),
-    **dict.fromkeys(
-        (
-            "sqlalchemy.create_engine",
-            "sqlalchemy.engine.create_engine",
-            "sqlalchemy.ext.asyncio.create_async_engine",
-        ),
-        ("db", "db"),
-    ),
-    **dict.fromkeys(("pymongo.MongoClient", "motor.motor_asyncio.AsyncIOMotorClient"), ("db", "mongodb")),
-    **dict.fromkeys(
-        ("elasticsearch.Elasticsearch", "elasticsearch.AsyncElasticsearch"), ("search", "elasticsearch")
-    ),
-}
-_MODULE_FUNCTIONS = {
-    "requests": frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"}),
-    "httpx": frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}),
-}
-_BOTO3: dict[str, ServiceKind] = {
-    "s3": "storage",
-    "sqs": "queue",
-    "sns": "queue",
-    "ses": "email",
-    "sesv2": "email",
-    "dynamodb": "db",
-}
 _SETTINGS_NAMES = frozenset({"settings", "config", "conf", "cfg"})
 
 
 def _service_of(index: ProjectIndex, module: str, call: ast.Call) -> tuple[ServiceKind, str] | None:
     name = index.qualname(module, call.func)
-    if name in _CALLS:
-        return _CALLS[name]
+    if name in CONSTRUCTORS:
+        return CONSTRUCTORS[name]
     owner, _, function = name.rpartition(".")
-    if function in _MODULE_FUNCTIONS.get(owner, ()):
+    if function in MODULE_FUNCTIONS.get(owner, ()):
         return "http-client", owner
-    if name in ("boto3.client", "boto3.resource"):
+    if name in ("boto3.client", "boto3.resource") or _is_boto3_session_client(index, module, call.func):
         service = literals.string(literals.keyword(call, "service_name", 0)) or "aws"
-        return _BOTO3.get(service, "other"), service
+        return BOTO3.get(service, "other"), service
     return None
+
+
+def _is_boto3_session_client(index: ProjectIndex, module: str, func: ast.expr) -> bool:
+    """`boto3.Session(...).client(...)`, or `session.client(...)` with a module-level `session = boto3.Session()`."""
+    if not (isinstance(func, ast.Attribute) and func.attr in ("client", "resource")):
+        return False
+    owner: ast.expr | None = func.value
+    if isinstance(owner, ast.Name):
+        bound = index.binding(index.resolve(module, owner))
+        owner = bound.node if bound is not None and isinstance(bound.node, ast.expr) else None
+    return isinstance(owner, ast.Call) and index.qualname(module, owner.func) in BOTO3_SESSIONS
+
+
+def _may_construct(imp: Import) -> bool:
+    target = imp.module if imp.name is None else f"{imp.module}.{imp.name}"
+    return target in IMPORT_PREFIXES or target.split(".")[0] in ANY_USE
 
 
 def _env_keys(index: ProjectIndex, module: str, tree: ast.AST, walk: bool = True) -> Iterator[str]:
@@ -91,7 +80,7 @@ def _env_keys(index: ProjectIndex, module: str, tree: ast.AST, walk: bool = True
                 yield key
         elif isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute | ast.Name):
             name = index.qualname(module, node.func)
-            if name in ("os.getenv", "os.environ.get") and (key := literals.string(node.args[0])) is not None:
+            if name in ENV_READERS and (key := literals.string(node.args[0])) is not None:
                 yield key
 
 
@@ -104,7 +93,8 @@ def _is_settings(node: ast.expr) -> bool:
 
 
 def _settings_keys(tree: ast.AST) -> Iterator[str]:
-    """Attributes read from a settings object: `settings.database_url`, `get_settings().redis_url`."""
+    """Keys read from a settings object: `settings.database_url`, `get_settings().redis_url`,
+    `app.config["REDIS_URL"]`, `current_app.config.get("MAIL_SERVER")`."""
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         if (
@@ -114,9 +104,18 @@ def _settings_keys(tree: ast.AST) -> Iterator[str]:
             and _is_settings(node.value)
         ):
             yield node.attr
-
-
-_LIBRARIES = frozenset({n.split(".")[0] for n in _CALLS} | set(_MODULE_FUNCTIONS) | {"boto3", "stripe"})
+        elif isinstance(node, ast.Subscript) and _is_settings(node.value):
+            if (key := literals.string(node.slice)) is not None:
+                yield key
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and _is_settings(node.func.value)
+            and node.args
+            and (key := literals.string(node.args[0])) is not None
+        ):
+            yield key
 
 
 class _ModuleServices:
@@ -125,8 +124,8 @@ class _ModuleServices:
         self.parsed = info.source.parsed
 
     def services(self, used_by: list[str]) -> list[Service]:
-        if not any(imp.module.split(".")[0] in _LIBRARIES for imp in self.info.imports.values()):
-            return []  # imports none of the libraries: nothing to find
+        if not any(_may_construct(imp) for imp in self.info.imports.values()):
+            return []  # imports no constructor of a known service: nothing to find
         bound: dict[int, str] = {}  # id(call) -> the module-level name it is assigned to
         for stmt, _, _ in walk_statements(self.info.tree.body):
             if isinstance(stmt, ast.Assign | ast.AnnAssign) and isinstance(stmt.value, ast.Call):
@@ -137,9 +136,7 @@ class _ModuleServices:
         for node in self.parsed.nodes(ast.Call):
             if (match := _service_of(self.index, self.module, node)) is not None:
                 kind, default = match
-                found.setdefault((bound.get(id(node), default), kind), set()).update(
-                    self._call_keys(node)
-                )
+                found.setdefault((bound.get(id(node), default), kind), set()).update(self._call_keys(node))
         stripe = {
             id(n)
             for n in self.parsed.nodes(ast.Attribute)
@@ -180,7 +177,8 @@ class _ModuleServices:
         func = self.parsed.enclosing_function(call)
         params = {a.arg: i for i, a in enumerate([*func.args.posonlyargs, *func.args.args])} if func else {}
         kwonly = {a.arg for a in func.args.kwonlyargs} if func else set()
-        for arg in [*call.args, *(k.value for k in call.keywords)]:
+        receiver = [call.func.value] if isinstance(call.func, ast.Attribute) else []  # session.client("sqs")
+        for arg in [*call.args, *(k.value for k in call.keywords), *receiver]:
             if not isinstance(arg, ast.Name):
                 continue
             bound = self.info.bindings.get(arg.id)
@@ -199,11 +197,19 @@ class _ModuleServices:
                     yield from self._keys(value)
 
 
+def _imports(info: ModuleInfo) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement of the module, those inside functions included."""
+    return [s for s in all_statements(info.tree.body) if isinstance(s, ast.Import | ast.ImportFrom)]
+
+
 def _imported_modules(index: ProjectIndex, info: ModuleInfo) -> set[str]:
     found: set[str] = set()
-    for imp in info.source.parsed.nodes(ast.Import):
-        found.update(m for alias in imp.names if (m := index.find_module(alias.name)))
-    for node in info.source.parsed.nodes(ast.ImportFrom):
+    imports = info.source.parsed.memo(("imports", info.source), partial(_imports, info))
+    for imp in imports:
+        if isinstance(imp, ast.Import):
+            found.update(m for alias in imp.names if (m := index.find_module(alias.name)))
+            continue
+        node = imp
         base = absolute_module(info.name, info.source.is_package, node.module, node.level)
         for alias in node.names:
             module = index.find_module(f"{base}.{alias.name}") or index.find_module(base)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
 
+from . import literals
 from .files import SourceFile
 
 _MAX_DEPTH = 12
@@ -75,6 +76,27 @@ def walk_statements(
                 yield from walk_statements(case.body, True, loop)
 
 
+def all_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement in `body`, nested ones included (in defs, classes and compound statements).
+
+    Much cheaper than visiting every node when only statements matter (imports, `raise`, `return`).
+    """
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        nested: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            part = getattr(stmt, name, None)
+            if isinstance(part, list):
+                nested.extend(part)
+        for handler in getattr(stmt, "handlers", ()):
+            nested.extend(handler.body)
+        for case in getattr(stmt, "cases", ()):
+            nested.extend(case.body)
+        stack.extend(reversed(nested))
+
+
 def absolute_module(info_module: str, is_package: bool, module: str | None, level: int) -> str:
     if not level:
         return module or ""
@@ -85,26 +107,34 @@ def absolute_module(info_module: str, is_package: bool, module: str | None, leve
     return ".".join([*base, *([module] if module else [])])
 
 
+def imported_names(source: SourceFile, stmt: ast.stmt) -> Iterator[tuple[str, Import]]:
+    """The names an import statement binds (`*` included, as the module it imports from)."""
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                yield alias.asname, Import(alias.name, None, stmt.lineno)
+            else:
+                top = alias.name.split(".")[0]
+                yield top, Import(top, None, stmt.lineno)
+    elif isinstance(stmt, ast.ImportFrom):
+        module = absolute_module(source.module, source.is_package, stmt.module, stmt.level)
+        for alias in stmt.names:
+            yield (
+                alias.asname or alias.name,
+                Import(module, None if alias.name == "*" else alias.name, stmt.lineno),
+            )
+
+
 def _module_info(source: SourceFile, tree: ast.Module) -> ModuleInfo:
     info = ModuleInfo(source, tree)
     for stmt, conditional, _ in walk_statements(tree.body):
         names: list[tuple[str, ast.AST | None]] = []
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    info.imports.setdefault(alias.asname, Import(alias.name, None, stmt.lineno))
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            for name, imp in imported_names(source, stmt):
+                if name == "*":
+                    info.stars.append(imp.module)
                 else:
-                    top = alias.name.split(".")[0]
-                    info.imports.setdefault(top, Import(top, None, stmt.lineno))
-        elif isinstance(stmt, ast.ImportFrom):
-            module = absolute_module(source.module, source.is_package, stmt.module, stmt.level)
-            for alias in stmt.names:
-                if alias.name == "*":
-                    info.stars.append(module)
-                else:
-                    info.imports.setdefault(
-                        alias.asname or alias.name, Import(module, alias.name, stmt.lineno)
-                    )
+                    info.imports.setdefault(name, imp)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.append((stmt.name, stmt))
         elif isinstance(stmt, ast.Assign):
@@ -127,7 +157,7 @@ def dotted(expr: ast.AST) -> str:
         return expr.id
     if isinstance(expr, ast.Attribute):
         return f"{dotted(expr.value)}.{expr.attr}"
-    return ast.unparse(expr)
+    return literals.source(expr)
 
 
 def last(name: str) -> str:
@@ -180,19 +210,7 @@ class ProjectIndex:
             return Ref("local", module, name)
         imp = info.imports.get(name)
         if imp is not None:
-            found = self.find_module(imp.module)
-            if imp.name is None:
-                return Ref("module", found) if found else Ref("external", imp.module)
-            if found is None:
-                return Ref("external", f"{imp.module}.{imp.name}")
-            target = self.modules[found]
-            if imp.name in target.bindings:
-                return Ref("local", found, imp.name)
-            if f"{found}.{imp.name}" in self.modules:
-                return Ref("module", f"{found}.{imp.name}")
-            if found != module:
-                return self.resolve_name(found, imp.name, depth + 1)
-            return None
+            return self.resolve_import(module, imp, depth)
         for star in info.stars:
             found = self.find_module(star)
             if found and found != module:
@@ -201,12 +219,33 @@ class ProjectIndex:
                     return ref
         return None
 
-    def resolve(self, module: str, expr: ast.AST) -> Ref | None:
-        """What `expr` (a Name or attribute chain) written in `module` refers to, if known."""
+    def resolve_import(self, module: str, imp: Import, depth: int = 0) -> Ref | None:
+        """What the name bound by `imp` (written in `module`) refers to."""
+        found = self.find_module(imp.module)
+        if imp.name is None:
+            return Ref("module", found) if found else Ref("external", imp.module)
+        if found is None:
+            return Ref("external", f"{imp.module}.{imp.name}")
+        target = self.modules[found]
+        if imp.name in target.bindings:
+            return Ref("local", found, imp.name)
+        if f"{found}.{imp.name}" in self.modules:
+            return Ref("module", f"{found}.{imp.name}")
+        if found != module:
+            return self.resolve_name(found, imp.name, depth + 1)
+        return None
+
+    def resolve(self, module: str, expr: ast.AST, local: Mapping[str, Import] | None = None) -> Ref | None:
+        """What `expr` (a Name or attribute chain) written in `module` refers to, if known.
+
+        `local` holds the imports written in the function `expr` is in; they shadow the module's names.
+        """
         if isinstance(expr, ast.Name):
+            if local and expr.id in local:
+                return self.resolve_import(module, local[expr.id])
             return self.resolve_name(module, expr.id)
         if isinstance(expr, ast.Attribute):
-            base = self.resolve(module, expr.value)
+            base = self.resolve(module, expr.value, local)
             if base is None:
                 return None
             if base.kind == "external":  # `import a.b` where only a.b is scanned: a namespace package
@@ -219,9 +258,9 @@ class ProjectIndex:
                 return ref
         return None
 
-    def qualname(self, module: str, expr: ast.AST) -> str:
+    def qualname(self, module: str, expr: ast.AST, local: Mapping[str, Import] | None = None) -> str:
         """A dotted name for `expr`: external names in full, local ones as `module.name`."""
-        ref = self.resolve(module, expr)
+        ref = self.resolve(module, expr, local)
         if ref is None or ref.kind == "module":
             return dotted(expr)
         if ref.kind == "external":

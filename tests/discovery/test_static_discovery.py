@@ -10,19 +10,11 @@ from pathlib import Path
 import pytest
 
 from backend_orchestrator.contracts.config import ProjectConfig
-from backend_orchestrator.contracts.registry import Endpoint
-from backend_orchestrator.discovery import Discovery, files, normalize_path, scan
+from backend_orchestrator.discovery import Discovery, files, literals, normalize_path, scan
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from .support import FIXTURES, count_parses, dump, endpoint, write
+
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
-
-
-def dump(discovery: Discovery) -> dict[str, object]:
-    return {
-        "endpoints": discovery.endpoints.model_dump(mode="json"),
-        "models": discovery.models.model_dump(mode="json"),
-        "services": discovery.services.model_dump(mode="json"),
-    }
 
 
 @cache
@@ -30,26 +22,14 @@ def scan_fixture(name: str) -> Discovery:
     return scan(FIXTURES / name, ProjectConfig())
 
 
-def endpoint(discovery: Discovery, ref: str) -> Endpoint:
-    matches = [e for e in discovery.endpoints.endpoints if e.ref == ref]
-    assert len(matches) == 1, f"{ref}: {[e.ref for e in discovery.endpoints.endpoints]}"
-    return matches[0]
-
-
 def app_with_route(path: str, owner: str = "FastAPI") -> str:
     """A module that creates an app (or an APIRouter) with one GET route at `path`."""
     return f"from fastapi import {owner}\napp = {owner}()\n\n@app.get({path!r})\ndef handler():\n    pass\n"
 
 
-def write(root: Path, files_: dict[str, str]) -> Path:
-    for rel, text in files_.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
-@pytest.mark.parametrize("name", ["nested", "models", "services"])
+@pytest.mark.parametrize(
+    "name", ["nested", "models", "services", "flask_app", "models_variants", "services_more"]
+)
 def test_scan_of_each_fixture_matches_its_reviewed_expectation(name: str) -> None:
     expected = json.loads((FIXTURES / name / "expected.json").read_text(encoding="utf-8"))
     assert dump(scan_fixture(name)) == expected
@@ -99,11 +79,7 @@ def test_two_scans_of_the_same_code_are_identical(monkeypatch: pytest.MonkeyPatc
 def test_an_unchanged_file_is_not_reparsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, {"a.py": "X = 1\n", "b.py": "Y = 2\n"})
     scan(tmp_path, ProjectConfig())
-    parsed: list[bytes] = []
-    real_parse = ast.parse
-    monkeypatch.setattr(
-        files.ast, "parse", lambda data, *a, **k: parsed.append(data) or real_parse(data, *a, **k)
-    )
+    parsed = count_parses(monkeypatch)
     scan(tmp_path, ProjectConfig())
     assert parsed == []
     (tmp_path / "b.py").write_text("Y = 3\n", encoding="utf-8")
@@ -260,3 +236,10 @@ def test_an_app_factory_with_mount_and_security_schemes_is_resolved(tmp_path: Pa
         ("GET /v2/things/secure", ["scheme"], [200, 404]),
     ]
     assert found.endpoints.unresolved == []
+
+
+def test_source_renders_every_expression_of_the_fixtures_exactly_like_ast_unparse() -> None:
+    for path in sorted(FIXTURES.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.expr):
+                assert literals.source(node) == ast.unparse(node), f"{path}:{node.lineno}"
