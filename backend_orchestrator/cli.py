@@ -49,18 +49,25 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     from .workflow import scan_project
 
-    result = scan_project(_project(args), args.path)
-    if args.json:
+    result = scan_project(_project(args), args.path, args.mode)
+    if args.format == "json":
         print(_dump(result))
         return 0
     print(f"{result.framework} ({result.mode}): {result.endpoints} endpoints, {result.models} models, "
           f"{result.services} services; migrations head {result.migrations_head or '-'}")
+    print(f"  mode: {result.mode_reason}")
+    if result.openapi:
+        print(f"  openapi: {result.openapi}")
+    if result.database:
+        print(f"  database: {result.database}")
     for label, items in (("added", result.changes.added), ("removed", result.changes.removed),
                          ("changed", result.changes.changed)):
         if items:
             print(f"  {label}: {', '.join(items)}")
     for line in result.unresolved:
         print(f"  unresolved: {line}")
+    for line in result.drift:
+        print(f"  drift: {line}")
     print("  wrote " + ", ".join(result.files))
     return 0
 
@@ -184,8 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="project root (default: --project)")
 
     p = add("scan", cmd_scan, "rebuild the registries from the code")
-    p.add_argument("--path", default=".", help="folder inside the project to scan")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--path", default=".", help="folder inside the project to rescan (entries elsewhere are kept)")
+    p.add_argument("--mode", choices=["auto", "static", "dynamic"], default="auto",
+                   help="static: read the code; dynamic: import the app in a subprocess with the project's "
+                        "interpreter; auto (default): dynamic when the app imports, else static")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help=argparse.SUPPRESS)
 
     p = add("task", cmd_task, "add, list, show or update tasks")
     tasks = p.add_subparsers(dest="task_command", required=True, metavar="ACTION")

@@ -193,14 +193,18 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
     # -- registries and events ------------------------------------------------------------------------
     @tool(IDEMPOTENT_WRITE, "Scan the project into the registries")
     def scan_project(
-        path: Annotated[str, Field(description="Folder inside the project to scan; default the whole project")] = ".",
+        path: Annotated[str, Field(description="Folder inside the project to rescan; default the whole project")] = ".",
+        mode: Annotated[Literal["auto", "static", "dynamic"], Field(
+            description="static: read the code; dynamic: import the app in a subprocess; auto: dynamic if "
+                        "the app imports, else static")] = "auto",
     ) -> ScanResult:
-        """Rebuild endpoints.json, models.json and services.json from the code and report what was
-        added, removed or changed, plus what discovery could not resolve."""
+        """Rebuild endpoints.json, models.json and services.json from the code and report what was added,
+        removed or changed, the mode used and why, what could not be resolved, and drift (hidden or
+        undocumented routes, code gone, tables missing from the database)."""
         from .workflow import scan_project as run
 
         with call("scan_project"):
-            return run(project, path)
+            return run(project, path, mode)
 
     @tool(READ_ONLY, "Query a registry")
     async def query_registry(

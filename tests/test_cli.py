@@ -43,7 +43,7 @@ def test_init_writes_config_state_skeleton_and_mcp_json(shop: Path, capsys: pyte
 def test_scan_task_context_and_validate_from_the_shell(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
     p = ["--project", str(shop)]
     code, out, _ = run(capsys, "scan", *p)
-    assert code == 0 and "fastapi (static): 12 endpoints, 4 models" in out
+    assert code == 0 and "fastapi (dynamic): 12 endpoints, 4 models" in out
     code, out, _ = run(capsys, "task", "add", "Add pagination and filtering to GET /api/v1/products", *p)
     assert code == 0 and out.startswith("task-001-api  [received]")
     code, out, _ = run(capsys, "task", "list", *p)

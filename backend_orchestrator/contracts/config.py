@@ -20,10 +20,14 @@ class Thresholds(Contract):
 class Timeouts(Contract):
     tests_s: float = Field(600.0, gt=0)
     gate_s: float = Field(300.0, gt=0)
+    discovery_s: float = Field(30.0, gt=0, description="importing the app (dynamic scan) or reading the database")
 
 
 class ProjectConfig(Contract):
-    app: str | None = Field(None, description="import path of the ASGI/WSGI app, e.g. 'shop.main:app'")
+    app: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$",
+                            description="import path of the ASGI/WSGI app or of its factory, e.g. 'shop.main:app'")
+    django_settings: str | None = Field(None, pattern=r"^[\w.]+$",
+                                        description="Django settings module; default: read from manage.py")
     source: list[str] = Field(default_factory=list, description="packages or folders holding the backend code")
     tests: str = Field("tests", description="folder with the pytest suite")
     python: str | None = Field(None, description="the target's interpreter; default: .venv, venv, or ours")

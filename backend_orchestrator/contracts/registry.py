@@ -40,20 +40,22 @@ class Endpoint(Contract):
         return f"{self.method} {self.path}"
 
 
-DriftKind = Literal["hidden", "undocumented", "not-in-code", "gone"]
+DriftKind = Literal["hidden", "undocumented", "not-in-code", "gone", "not-in-database", "not-in-models"]
 
 
 class Drift(Contract):
-    """A difference between the code, the OpenAPI document and the previous registry.
+    """A difference between the code, the OpenAPI document, the live database and the previous registry.
 
     hidden: in code, left out of the OpenAPI document on purpose (include_in_schema=False);
     undocumented: in code, missing from the OpenAPI document for another reason;
     not-in-code: in the OpenAPI document, not found in the code;
-    gone: in the previous registry, but its code no longer exists.
+    gone: in the previous registry, but its handler file or function no longer exists;
+    not-in-database: a model's table or column that the live database lacks (migrations not applied?);
+    not-in-models: a table or column of the live database that no model declares.
     """
 
     kind: DriftKind
-    ref: str = Field(description="'METHOD /path' or 'model Name'")
+    ref: str = Field(description="'METHOD /path', 'model Name' or 'table name'")
     detail: str = ""
 
 
@@ -108,10 +110,31 @@ class Migrations(Contract):
     revisions: int = 0
 
 
+class LiveTable(Contract):
+    """A table as the live database reports it (SQLAlchemy inspector)."""
+
+    name: str
+    columns: list[Column] = Field(default_factory=list)
+    indexes: list[Index] = Field(default_factory=list, description="indexes and unique constraints")
+
+
+class LiveDatabase(Contract):
+    """The configured database, introspected read-only. Never holds a password."""
+
+    url: str = Field(description="database_url with the password masked ('user:***@')")
+    status: Literal["read", "missing", "error"] = Field(
+        description="read: introspected; missing: an SQLite file not created yet; error: see `error`")
+    dialect: str | None = None
+    tables: list[LiveTable] = Field(default_factory=list)
+    error: str | None = None
+
+
 class ModelRegistry(Versioned):
     models: list[Model] = Field(default_factory=list)
     migrations: Migrations = Field(default_factory=Migrations)
+    database: LiveDatabase | None = Field(None, description="the live database, when database_url is configured")
     unresolved: list[Unresolved] = Field(default_factory=list)
+    drift: list[Drift] = Field(default_factory=list, description="models vs the live database")
 
 
 ServiceKind = Literal[

@@ -49,12 +49,14 @@ class ScanChanges(Contract):
 
 class ScanResult(Contract):
     mode: Literal["static", "dynamic"]
-    mode_reason: str = ""
+    mode_reason: str = Field("", description="which mode was used and why")
     framework: str
     endpoints: int
     models: int
     services: int
     migrations_head: str | None
+    openapi: str | None = Field(None, description="the recorded OpenAPI document, relative to the project root")
+    database: str | None = Field(None, description="the live database: redacted URL and what was read, or why not")
     unresolved: list[str] = Field(default_factory=list)
     drift: list[str] = Field(default_factory=list, description="'kind: ref — detail' lines")
     changes: ScanChanges = Field(default_factory=ScanChanges)

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from ..contracts.common import Severity
 from ..contracts.config import ProjectConfig
+from ..contracts.registry import EndpointRegistry, ModelRegistry, ServiceRegistry
 from ..contracts.report import Finding, GateResult, GateStatus
 from ..contracts.task import Task
 
@@ -33,15 +34,53 @@ class Rule:
 
 
 @dataclass
+class Registries:
+    endpoints: EndpointRegistry
+    models: ModelRegistry
+    services: ServiceRegistry
+
+
+@dataclass
 class GateContext:
     root: Path
     config: ProjectConfig
     evidence_dir: Path
     task: Task | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    _registries: Registries | None = field(default=None, repr=False)
 
     def rel(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
+
+    def registries(self) -> Registries:
+        """The project's registries: as stored under ai-state/ when they exist (the last scan),
+        else a static scan made now and kept in memory only (gates never write registries)."""
+        if self._registries is None:
+            from ..state.store import Store
+
+            store = Store(self.root)
+            paths = {name: store.registry_path(name) for name in ("endpoints", "models", "services")}
+            if paths["endpoints"].exists():
+                self._registries = Registries(
+                    store.read(paths["endpoints"], "endpoints", EndpointRegistry),
+                    store.read(paths["models"], "models", ModelRegistry) if paths["models"].exists()
+                    else ModelRegistry(),
+                    store.read(paths["services"], "services", ServiceRegistry) if paths["services"].exists()
+                    else ServiceRegistry(),
+                )
+            else:
+                from ..discovery import scan
+
+                found = scan(self.root, self.config)
+                self._registries = Registries(found.endpoints, found.models, found.services)
+        return self._registries
+
+    def source_files(self) -> list[Path]:
+        """The project's Python source files (config ``source``, else the root), tests and
+        migrations excluded, symlinks out of the root not followed."""
+        from ..discovery.files import source_paths
+
+        return source_paths(self.root, self.config.source)[0]
 
 
 class Gate:
@@ -53,6 +92,10 @@ class Gate:
 
     def run(self, ctx: GateContext) -> GateResult:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def skip_reason(self, ctx: GateContext) -> str | None:
+        """Why the gate does not apply to this project (it is then reported as skipped), or None."""
+        return None
 
     def time_limit(self, config: ProjectConfig) -> float:
         """Seconds the gate may take before it is stopped and reported as an error."""
@@ -89,11 +132,22 @@ def run_gate(gate: Gate, ctx: GateContext, timeout_s: float | None = None) -> Ga
     """
     limit = gate.time_limit(ctx.config) if timeout_s is None else timeout_s
     started = time.perf_counter()
+    try:
+        reason = gate.skip_reason(ctx)
+    except Exception as exc:  # deciding applicability is gate code too: contain it
+        reason = None
+        crash_early: BaseException | None = exc
+    else:
+        crash_early = None
+    if reason is not None:
+        return GateResult(gate=gate.id, title=gate.title, status="skipped", summary=reason)
     outcome: list[GateResult] = []
     crash: list[BaseException] = []
 
     def work() -> None:
         try:
+            if crash_early is not None:
+                raise crash_early
             outcome.append(gate.run(ctx))
         except Exception as exc:  # a gate's own bug must not pass or crash the run
             crash.append(exc)

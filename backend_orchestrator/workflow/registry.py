@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
+from ..config import target_python
 from ..contracts.registry import Endpoint, EndpointRegistry, Model, ModelRegistry, ServiceRegistry
 from ..contracts.tools import RegistryPage, ScanChanges, ScanResult
 from ..errors import InvalidArgument, invalid_choice
@@ -15,6 +19,10 @@ from ..state import Project
 from ..state.paths import confined, relative
 from ..state.store import REGISTRIES
 from .paging import paginate
+
+if TYPE_CHECKING:
+    from ..discovery import Discovery
+    from ..discovery.dynamic import Dynamic
 
 _FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "endpoints": ("endpoints", EndpointRegistry), "models": ("models", ModelRegistry),
@@ -55,37 +63,135 @@ def _keys(kind: str, registry: Any) -> dict[str, str]:
     return {k: json.dumps(v.model_dump(mode="json"), sort_keys=True) for k, v in items.items()}
 
 
-def scan_project(project: Project, path: str = ".") -> ScanResult:
-    """Rebuild the registries from the code (static discovery) and say what changed."""
-    from ..discovery import scan
+MODES = ("auto", "static", "dynamic")
+OPENAPI_FILE = "openapi.json"
 
-    target = confined(project.root, path)
+
+def scan_project(project: Project, path: str = ".", mode: str = "auto") -> ScanResult:
+    """Rebuild the registries from the code and say what changed.
+
+    ``mode``: ``static`` reads the code only; ``dynamic`` imports the app in a subprocess with the
+    target's interpreter (an error when it does not import); ``auto`` imports when it can and falls
+    back to static, saying why in ``mode_reason``. Models and services always come from the static
+    scan (Django models from the import too); the configured database is introspected read-only.
+    A ``path`` below the root rescans that folder only: entries elsewhere are kept as they were.
+    """
+    from ..discovery.dynamic import database, discover, drift
+
+    if mode not in MODES:
+        raise invalid_choice("mode", mode, MODES)
+    root, config, store = project.root, project.config, project.store
+    target = confined(root, path)
     if not target.is_dir():
         raise InvalidArgument(f"path {path!r} is not a folder inside the project")
-    found = scan(project.root, project.config, None if target == project.root else [target])
-    store = project.store
-    changes = ScanChanges()
-    written = []
+    keep = _under(root, target)
+    found = _static_scan(project, None if target == root else [target])
+    folder = store.artifacts("project", "scan")
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the database is read while the app is imported
+        reading = pool.submit(database.introspect, root, config.database_url, target_python(root, config),
+                              folder=folder, timeout=config.timeouts.discovery_s) if config.database_url else None
+        dynamic, reason = discover(root, config, found.endpoints, mode=mode, folder=folder,
+                                   log_shown=relative(root, folder / "probe.log"), keep=keep)
+        live = reading.result() if reading else None
+    # copies: the static engine may keep what it returned in its cache
+    regs = Registries(dynamic.endpoints if dynamic else found.endpoints.model_copy(deep=True),
+                      found.models.model_copy(deep=True), found.services.model_copy(deep=True))
+    regs.endpoints.mode_reason = reason
+    if dynamic and dynamic.models:  # Django's, from the app registry
+        names = {m.name for m in dynamic.models}
+        regs.models.models = sorted([*dynamic.models, *(m for m in regs.models.models if m.name not in names)],
+                                    key=lambda m: (m.name, m.file))
+    regs.models.database = live
     with store.locked():
-        for kind, new in (("endpoints", found.endpoints), ("models", found.models),
-                          ("services", found.services)):
-            file = store.registry_path(kind)
-            schema, model = _FILES[kind]
-            before = _keys(kind, store.read(file, schema, model)) if file.exists() else {}
-            after = _keys(kind, new)
-            changes.added += sorted(set(after) - set(before))
-            changes.removed += sorted(set(before) - set(after))
-            changes.changed += sorted(k for k in set(after) & set(before) if after[k] != before[k])
-            store.write(file, schema, new)
-            written.append(relative(project.root, file))
-    unresolved = [f"{u.file}:{u.line}: {u.reason}" for reg in (found.endpoints, found.models, found.services)
+        changes, written = _record(project, regs, dynamic, keep, partial=target != root)
+    unresolved = [f"{u.file}:{u.line}: {u.reason}" for reg in (regs.endpoints, regs.models, regs.services)
                   for u in reg.unresolved]
     return ScanResult(
-        mode=found.endpoints.mode, framework=found.endpoints.framework,
-        endpoints=len(found.endpoints.endpoints), models=len(found.models.models),
-        services=len(found.services.services), migrations_head=found.models.migrations.head,
-        unresolved=unresolved, changes=changes, files=written,
+        mode=regs.endpoints.mode, mode_reason=reason, framework=regs.endpoints.framework,
+        endpoints=len(regs.endpoints.endpoints), models=len(regs.models.models),
+        services=len(regs.services.services), migrations_head=regs.models.migrations.head,
+        openapi=regs.endpoints.openapi, database=database.summary(live), unresolved=unresolved,
+        drift=drift.lines(regs.endpoints.drift + regs.models.drift), changes=changes, files=written,
     )
+
+
+def _record(project: Project, regs: Registries, dynamic: Dynamic | None, keep: Callable[[str], bool],
+            *, partial: bool) -> tuple[ScanChanges, list[str]]:
+    """Under the lock: merge a folder rescan into the previous registries, record the OpenAPI document,
+    compute drift, write the registries. Returns the changes and the files written."""
+    from ..discovery.dynamic import drift
+
+    root, store = project.root, project.store
+    before = {kind: _previous(project, kind) for kind in _FILES}
+    if partial:  # what lies outside the rescanned folder stays as it was
+        for kind in _FILES:
+            _keep_outside(getattr(regs, kind), before[kind], keep)
+    written = []
+    doc_file = store.path(OPENAPI_FILE)
+    document = dynamic.openapi if dynamic else None
+    if document is not None:
+        store.write_json(doc_file, None, document)
+        written.append(relative(root, doc_file))
+    elif doc_file.is_file():  # keep the last recorded document: static drift is measured against it
+        document = _read_document(doc_file)
+    regs.endpoints.openapi = relative(root, doc_file) if document is not None else None
+    regs.endpoints.drift = drift.endpoint_drift(
+        regs.endpoints.endpoints, document, before["endpoints"].endpoints, root, source=OPENAPI_FILE,
+        external=dynamic.external_routes if dynamic else None)
+    regs.models.drift = drift.model_drift(regs.models.models, regs.models.database,
+                                          dynamic.external_tables if dynamic else set())
+    changes = ScanChanges()
+    for kind in _FILES:
+        new = getattr(regs, kind)
+        old, after = _keys(kind, before[kind]), _keys(kind, new)
+        changes.added += sorted(set(after) - set(old))
+        changes.removed += sorted(set(old) - set(after))
+        changes.changed += sorted(k for k in set(after) & set(old) if after[k] != old[k])
+        store.write(store.registry_path(kind), _FILES[kind][0], new)
+        written.append(relative(root, store.registry_path(kind)))
+    return changes, sorted(written)
+
+
+def _static_scan(project: Project, paths: list[Path] | None) -> Discovery:
+    """The static engine, with its parse cache kept between processes under ai-state (git-ignored)."""
+    from ..discovery import scan
+
+    return scan(project.root, project.config, paths, cache_dir=project.store.dir / ".cache" / "discovery")
+
+
+def _under(root: Path, folder: Path) -> Callable[[str], bool]:
+    """Whether a root-relative file lies in ``folder``."""
+    prefix = "" if folder == root else relative(root, folder)
+    return lambda file: not prefix or file == prefix or file.startswith(prefix + "/")
+
+
+def _previous(project: Project, kind: str) -> Any:
+    store = project.store
+    file = store.registry_path(kind)
+    schema, model = _FILES[kind]
+    return store.read(file, schema, model) if file.exists() else model()
+
+
+def _keep_outside(new: Any, old: Any, keep: Callable[[str], bool]) -> None:
+    """Add to ``new`` the entries and notes of ``old`` that lie outside the rescanned folder."""
+    from ..discovery.dynamic.convert import method_order
+
+    name = next(n for n in ("endpoints", "models", "services") if hasattr(new, n))
+    items = [*getattr(new, name), *(i for i in getattr(old, name) if not keep(i.file))]
+    order = (lambda e: (e.path, method_order(e.method), e.handler, e.line)) if name == "endpoints" else \
+        (lambda e: (e.name, e.file))
+    setattr(new, name, sorted(items, key=order))
+    notes = {(u.file, u.line, u.reason): u for u in [*new.unresolved, *(u for u in old.unresolved if not keep(u.file))]}
+    new.unresolved = [notes[k] for k in sorted(notes)]
+
+
+def _read_document(file: Path) -> dict[str, Any] | None:
+    """The recorded OpenAPI document; None when it is unreadable (it is rewritten by the next dynamic scan)."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def load_registries(project: Project, *, scan_if_missing: bool = True) -> tuple[Registries, bool]:
