@@ -108,12 +108,16 @@ class Gate:
         raise KeyError(f"gate {self.id!r} declares no rule {rule_id!r}")
 
     def finding(self, rule_id: str, message: str, *, title: str | None = None, path: str | None = None,
-                line: int | None = None, evidence: str | None = None) -> Finding:
-        """A finding of one of this gate's declared rules, with the rule's severity, category and clause."""
+                line: int | None = None, evidence: str | None = None, severity: Severity | None = None,
+                cwe: int | None = None) -> Finding:
+        """A finding of one of this gate's declared rules, with the rule's severity, category and clause.
+
+        ``severity`` and ``cwe`` override the rule's defaults for rules that wrap another tool's
+        findings (bandit rates each issue itself)."""
         rule = self.rule(rule_id)
-        return Finding(rule_id=rule.id, gate=self.id, severity=rule.severity, title=title or rule.title,
-                       message=message, category=rule.category, cwe=rule.cwe, clause=rule.clause, path=path,
-                       line=line, evidence=evidence)
+        return Finding(rule_id=rule.id, gate=self.id, severity=severity or rule.severity,
+                       title=title or rule.title, message=message, category=rule.category, cwe=cwe or rule.cwe,
+                       clause=rule.clause, path=path, line=line, evidence=evidence)
 
     def result(self, status: GateStatus, summary: str, *, findings: list[Finding] | None = None,
                metrics: dict[str, float | int | str | bool | None] | None = None,
