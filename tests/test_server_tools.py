@@ -381,3 +381,10 @@ async def test_planted_secrets_never_reach_a_context_package(client: Client, pro
     for secret in planted:
         assert secret not in json.dumps(package) and secret not in json.dumps(assignment)
         assert secret not in written
+
+
+async def test_receiving_a_task_keeps_the_api_contract_as_it_was(client: Client, project: Project) -> None:
+    task_id = await new_task(client)
+    base = project.store.artifacts(task_id, "openapi-base.json")
+    recorded = json.loads(base.read_text(encoding="utf-8"))
+    assert "/api/v1/products" in recorded["paths"]

@@ -112,6 +112,7 @@ def receive_task(
                                              note="waiting for " + ", ".join(task.blocked_by)))
             notes.append("blocked until these are done: " + ", ".join(task.blocked_by))
         store.save_task(task)
+        _snapshot_contract(project, task.id)
     from ..events import publish
 
     publish(project, "backend.task.received", {"task_id": task.id, "kind": task.kind, "title": task.title,
@@ -130,3 +131,14 @@ def _from_event(project: Project, event_id: str, endpoints: list[str] | None) ->
     if requested and requested not in (endpoints or []):
         return [*(endpoints or []), requested]
     return endpoints
+
+
+def _snapshot_contract(project: Project, task_id: str) -> None:
+    """Keep the API contract as it is now, so the contract gate can tell what the task changed."""
+    from .registry import OPENAPI_FILE
+
+    recorded = project.store.path(OPENAPI_FILE)
+    if recorded.is_file():
+        base = project.store.artifacts(task_id, "openapi-base.json")
+        base.parent.mkdir(parents=True, exist_ok=True)
+        base.write_bytes(recorded.read_bytes())
