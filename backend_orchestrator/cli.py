@@ -147,6 +147,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(clean=args.clean)
 
 
+def cmd_contract(args: argparse.Namespace) -> int:
+    from .contractdiff.cli import main as contract_main
+
+    return contract_main(list(args.arguments))
+
+
 def cmd_schemas(args: argparse.Namespace) -> int:
     from .contracts.export import drift, write
     from .resources import schemas_dir
@@ -234,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("demo", cmd_demo, "run the whole flow on a copy of examples/shop over a real MCP session")
     p.add_argument("--clean", action="store_true", help="remove the temporary copy afterwards")
+
+    p = add("contract", cmd_contract, "compare OpenAPI contracts: contract diff BASE REV [--format json|text]")
+    p.add_argument("arguments", nargs=argparse.REMAINDER, help="diff BASE REV [--format json|text]")
 
     p = add("schemas", cmd_schemas, "regenerate schemas/*.schema.json from the contracts")
     p.add_argument("--check", action="store_true", help="exit 1 when a schema file is out of date")

@@ -121,3 +121,18 @@ def test_a_running_server_sees_config_edits(shop: Path) -> None:
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(
         "[tool.backend-orchestrator]", "[tool.backend-orchestrator]\ntoken_budget = 6000"), encoding="utf-8")
     assert project.config.token_budget == 6000
+
+
+def test_contract_diff_is_a_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {
+        "/items": {"get": {"responses": {"200": {"description": "ok"}}}},
+        "/users": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+    revision = {**base, "paths": {"/items": base["paths"]["/items"]}}
+    (tmp_path / "base.json").write_text(json.dumps(base), encoding="utf-8")
+    (tmp_path / "rev.json").write_text(json.dumps(revision), encoding="utf-8")
+    code, out, _ = run(capsys, "contract", "diff", str(tmp_path / "base.json"), str(tmp_path / "rev.json"),
+                       "--format", "json")
+    assert code == 1
+    assert any(c["operation"] == "GET /users" and c["level"] == "breaking" for c in json.loads(out)["changes"])
+    assert run(capsys, "contract", "diff", str(tmp_path / "base.json"), str(tmp_path / "base.json"))[0] == 0
+    assert run(capsys, "contract", "diff", str(tmp_path / "missing.json"), str(tmp_path / "base.json"))[0] == 2

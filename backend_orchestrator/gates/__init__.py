@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..errors import invalid_choice
 from .base import Gate, GateContext, run_gate
+from .contract import ContractGate
 from .tests import TestsGate
 
-GATES: tuple[type[Gate], ...] = (TestsGate,)
+GATES: tuple[type[Gate], ...] = (TestsGate, ContractGate)
 
 
 def gate_ids() -> list[str]:

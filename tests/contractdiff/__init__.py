@@ -1,0 +1,1 @@
+"""`contract diff`: breaking changes between two OpenAPI documents, and agreement with oasdiff."""
