@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ..errors import invalid_choice
 from .base import Gate, GateContext, run_gate
+from .api_design import ApiDesignGate
 from .contract import ContractGate
+from .docs import DocsGate
 from .tests import TestsGate
 
-GATES: tuple[type[Gate], ...] = (TestsGate, ContractGate)
+GATES: tuple[type[Gate], ...] = (TestsGate, ContractGate, ApiDesignGate, DocsGate)
 
 
 def gate_ids() -> list[str]:
