@@ -5,11 +5,12 @@ from __future__ import annotations
 from ..errors import invalid_choice
 from .base import Gate, GateContext, run_gate
 from .api_design import ApiDesignGate
+from .architecture import ArchitectureGate
 from .contract import ContractGate
 from .docs import DocsGate
 from .tests import TestsGate
 
-GATES: tuple[type[Gate], ...] = (TestsGate, ContractGate, ApiDesignGate, DocsGate)
+GATES: tuple[type[Gate], ...] = (TestsGate, ContractGate, ApiDesignGate, ArchitectureGate, DocsGate)
 
 
 def gate_ids() -> list[str]:
