@@ -60,7 +60,12 @@ async def test_a_stdio_session_runs_the_four_steps(shop: Path) -> None:
         bad = await client.call_tool("assign_skill", {"task_id": task_id, "skill": "frontend"})
         assert bad.is_error and "valid choices" in bad.content[0].text  # type: ignore[union-attr]
         status = await client.call_tool("validate_results", {"task_id": task_id, "wait_seconds": 50})
-        assert status.structured_content["status"] == "pass"  # type: ignore[index]
+        while status.structured_content["status"] == "running":  # type: ignore[index]
+            status = await client.call_tool("validate_results", {"task_id": task_id, "wait_seconds": 50})
+        report = status.structured_content["report"]  # type: ignore[index]
+        gates = {g["gate"]: g["status"] for g in report["gates"]}
+        assert gates["tests"] == "pass" and gates["security"] == "fail"  # the shop's unauthenticated DELETE
+        assert status.structured_content["status"] == "fail"  # type: ignore[index]
 
 
 def free_port() -> int:

@@ -30,7 +30,7 @@ async def test_a_passing_run_marks_the_task_done_and_announces_the_api(client: C
     async def progress(done: float, total: float | None, message: str | None) -> None:
         updates.append((done, total, message))
 
-    result = await client.call_tool("validate_results", {"task_id": task_id, "wait_seconds": 50},
+    result = await client.call_tool("validate_results", {"task_id": task_id, "gates": ["tests"], "wait_seconds": 50},
                                     progress_callback=progress)
     status = result.structured_content
     assert status["status"] == "pass", status
@@ -56,10 +56,10 @@ async def test_a_passing_run_marks_the_task_done_and_announces_the_api(client: C
 
 async def test_a_short_wait_returns_running_and_a_second_call_attaches(client: Client) -> None:
     task_id = await assigned_task(client)
-    first = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 0})
+    first = await ok(client, "validate_results", {"task_id": task_id, "gates": ["tests"], "wait_seconds": 0})
     assert first["status"] == "running"
     assert "call validate_results again" in first["message"]
-    second = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    second = await ok(client, "validate_results", {"task_id": task_id, "gates": ["tests"], "wait_seconds": 50})
     assert second["attached"] is True
     assert second["run_id"] == first["run_id"]
     assert second["status"] == "pass"
@@ -69,14 +69,14 @@ async def test_a_failing_suite_fails_the_task_and_it_can_be_reworked(client: Cli
     task_id = await assigned_task(client)
     broken = project.root / "tests" / "test_broken.py"
     broken.write_text("def test_pagination_is_missing():\n    assert 1 == 2\n", encoding="utf-8")
-    status = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    status = await ok(client, "validate_results", {"task_id": task_id, "gates": ["tests"], "wait_seconds": 50})
     assert status["status"] == "fail"
     findings = status["report"]["gates"][0]["findings"]
     assert findings[0]["rule_id"] == "TST001" and findings[0]["path"] == "tests/test_broken.py"
     assert (await ok(client, "get_task", {"task_id": task_id}))["status"] == "failed"
     broken.unlink()
     await ok(client, "update_task", {"task_id": task_id, "status": "in_progress", "note": "fixed the test"})
-    again = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    again = await ok(client, "validate_results", {"task_id": task_id, "gates": ["tests"], "wait_seconds": 50})
     assert again["status"] == "pass"
 
 
@@ -86,7 +86,7 @@ async def test_finishing_a_dependency_releases_the_blocked_task(client: Client) 
                                                 "kind": "testing", "depends_on": [first]}))["task"]["id"]
     assert (await ok(client, "get_task", {"task_id": second}))["status"] == "blocked"
     assert "blocked by" in await error(client, "update_task", {"task_id": second, "status": "received"})
-    await ok(client, "validate_results", {"task_id": first, "wait_seconds": 50})
+    await ok(client, "validate_results", {"task_id": first, "gates": ["tests"], "wait_seconds": 50})
     released = await ok(client, "get_task", {"task_id": second})
     assert released["status"] == "received"
     assert released["blocked_by"] == []
@@ -95,7 +95,7 @@ async def test_finishing_a_dependency_releases_the_blocked_task(client: Client) 
 
 async def test_every_file_the_run_writes_validates_against_its_schema(client: Client, project: Project) -> None:
     task_id = await assigned_task(client)
-    await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    await ok(client, "validate_results", {"task_id": task_id, "gates": ["tests"], "wait_seconds": 50})
     state = project.root / "ai-state" / "active" / "backend"
     checked = {}
     for name in ("endpoints", "models", "services"):
@@ -111,6 +111,22 @@ async def test_every_file_the_run_writes_validates_against_its_schema(client: Cl
         checked[line[:40]] = problems("event", json.loads(line))
     assert len(checked) >= 8
     assert {k: v for k, v in checked.items() if v} == {}
+
+
+async def test_an_api_task_is_held_to_the_api_gates_and_they_find_the_shops_planted_gaps(client: Client) -> None:
+    task_id = await assigned_task(client)
+    assignment_gates = (await ok(client, "get_task", {"task_id": task_id}))["assignment"]["gates"]
+    assert {"tests", "api-design", "contract", "architecture", "docs"} <= set(assignment_gates)
+    status = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    while status["status"] == "running":
+        status = await ok(client, "validate_results", {"task_id": task_id, "wait_seconds": 50})
+    assert status["status"] == "fail"
+    gates = {g["gate"]: g for g in status["report"]["gates"]}
+    assert gates["tests"]["status"] == "pass"
+    assert gates["contract"]["status"] == "pass"  # nothing changed since the task was received
+    pagination = [f for f in gates["api-design"]["findings"] if f["category"] == "pagination"]
+    assert ("shop/routers/products.py", 23) in {(f["path"], f["line"]) for f in pagination}
+    assert (await ok(client, "get_task", {"task_id": task_id}))["status"] == "failed"
 
 
 def test_the_whole_project_can_be_validated_without_a_task(shop: Path) -> None:

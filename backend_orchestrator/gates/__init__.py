@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ..errors import invalid_choice
-from .base import Gate, GateContext, run_gate
 from .api_design import ApiDesignGate
 from .architecture import ArchitectureGate
+from .base import Gate, GateContext, run_gate
 from .contract import ContractGate
 from .docs import DocsGate
+from .security import SecurityGate
 from .tests import TestsGate
 
-GATES: tuple[type[Gate], ...] = (TestsGate, ContractGate, ApiDesignGate, ArchitectureGate, DocsGate)
+GATES: tuple[type[Gate], ...] = (TestsGate, ContractGate, ApiDesignGate, SecurityGate, ArchitectureGate, DocsGate)
 
 
 def gate_ids() -> list[str]:

@@ -1,0 +1,201 @@
+"""Gate ``security``: bandit, detect-secrets, and our own rules over the discovered routes.
+
+What it does
+    Runs bandit (a subprocess of our interpreter, in the background) over the source files and
+    detect-secrets (as a library) over them plus any env and private-key files in the project, and
+    checks the routes and code itself, statically: mutating endpoints
+    without an authentication dependency, request data flowing into SQL strings, shell commands or
+    outbound URLs (a small taint analysis from the handlers' parameters), object access by id without
+    an ownership check, CORS ``*`` with credentials, debug mode, and secret literals in code. Findings
+    different tools report for the same line and category are merged (ours first, then
+    detect-secrets, then bandit). Evidence: ``security/bandit.json`` and ``security/detect-secrets.json``
+    (locations and types only; secret values are never written).
+Why it matters
+    These are what AI-written backends get wrong most (standards SEC-*, BS-SEC-*); the mission allows
+    zero high or critical security findings (BS-MET-004).
+Rules
+    SC101-SC109 bandit's issues by category (see ``security_bandit``) · SC201 mutating endpoint without
+    authentication (high) · SC202 SQL built from strings (high with request data, else medium) · SC203
+    shell command from request data (high) · SC204 SSRF (high) · SC205 object by id without an
+    ownership check (medium, heuristic) · SC206 CORS ``*`` with credentials (high) · SC207 debug mode
+    (medium; high for ``app.run(debug=True)``) · SC301 secret literal in code (high; low for a
+    placeholder default) · SC302 detect-secrets hit · SC303 committed env or private-key file.
+    The verdict fails when high/critical findings exceed ``thresholds.max_high_findings`` (default 0);
+    medium or low findings alone give ``warn``.
+Use instead
+    Authentication dependencies on routers, bound SQL parameters, argument lists without a shell,
+    allowlisted outbound hosts, queries scoped to the caller, explicit CORS origins, debug off by
+    default, and secrets from the environment through a settings object with no usable default.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from ..contracts.common import SEVERITIES
+from ..contracts.report import GateResult, GateStatus
+from .base import Gate, GateContext, Rule
+from .security_common import Code, Hit
+
+_BANDIT_HELP = ("bandit reported it; the message carries bandit's own text and test id. Fix the code, or mark a "
+                "reviewed false positive with `# nosec <test id>` on the line.")
+
+
+def _rank(rule_id: str) -> int:
+    """Who wins when tools report the same line: our rules, then detect-secrets, then bandit."""
+    return 2 if rule_id.startswith("SC1") else 1 if rule_id == "SC302" else 0
+
+
+class SecurityGate(Gate):
+    id = "security"
+    title = "Security"
+    rules = (
+        Rule("SC101", "bandit: SQL built from strings", "medium", "sql-injection", _BANDIT_HELP, "SEC-009", 89),
+        Rule("SC102", "bandit: shell or subprocess call", "medium", "command-injection", _BANDIT_HELP, "SEC-010", 78),
+        Rule("SC103", "bandit: hardcoded password", "low", "hardcoded-secret", _BANDIT_HELP, "SEC-014", 259),
+        Rule("SC104", "bandit: weak cryptography or TLS", "medium", "insecure-config", _BANDIT_HELP, "SEC-023", 327),
+        Rule("SC105", "bandit: unsafe deserialisation or eval", "medium", "unsafe-deserialization", _BANDIT_HELP,
+             "SEC-011", 502),
+        Rule("SC106", "bandit: request without a timeout", "low", "missing-timeout", _BANDIT_HELP, "BS-AP-005", 400),
+        Rule("SC107", "bandit: archive extracted without a member filter", "high", "path-traversal", _BANDIT_HELP,
+             "SEC-013", 22),
+        Rule("SC108", "bandit: URL opened with unchecked schemes", "medium", "ssrf", _BANDIT_HELP, "SEC-012", 918),
+        Rule("SC109", "bandit: other insecure code or setting", "medium", "insecure-config", _BANDIT_HELP,
+             "BS-SEC-009"),
+        Rule("SC201", "Mutating endpoint without authentication", "high", "missing-auth",
+             "A POST, PUT, PATCH or DELETE endpoint has no authentication dependency or decorator (login, token, "
+             "sign-up and health paths excepted). Add one, preferably on the router or blueprint; medium for "
+             "Django, whose project-wide auth the registry cannot see.", "SEC-001", 306),
+        Rule("SC202", "SQL built from strings", "high", "sql-injection",
+             "An f-string, `%`, `+` or `.format()` builds SQL that reaches execute()/text()/a cursor. High when "
+             "request data flows into it, medium otherwise. Bind parameters (`text(':name')` with a dict, or "
+             "`select()`).", "SEC-009", 89),
+        Rule("SC203", "Shell command built from request data", "high", "command-injection",
+             "Request data reaches `os.system`, `os.popen` or a `subprocess` call with `shell=True`. Pass an "
+             "argument list of allowlisted values without a shell.", "SEC-010", 78),
+        Rule("SC204", "Outbound request to a URL from request data", "high", "ssrf",
+             "The scheme or host of an outbound HTTP request comes from request data. Allowlist hosts, refuse "
+             "private and metadata addresses, and build URLs from a fixed base.", "SEC-012", 918),
+        Rule("SC205", "Object access by id without an ownership check", "medium", "broken-object-authorization",
+             "An authenticated handler loads an owned object by a path id and never compares its owner with the "
+             "current user (heuristic). Scope the query to the caller and answer 404.", "SEC-006", 639),
+        Rule("SC206", "CORS allows any origin with credentials", "high", "insecure-config",
+             "CORSMiddleware (or flask-cors) allows `*` origins together with credentials. List origins "
+             "explicitly.", "SEC-017", 942),
+        Rule("SC207", "Debug mode on", "medium", "insecure-config",
+             "`debug=True` on the app or its run call, or `DEBUG = True` in a settings module. Default to off and "
+             "enable it through the environment in local development only.", "SEC-016", 489),
+        Rule("SC301", "Hardcoded secret", "high", "hardcoded-secret",
+             "A secret-like name (SECRET, PASSWORD, TOKEN, API_KEY, ...) is assigned a string literal at module or "
+             "class level, or as an `os.getenv` default. Read it from the environment with no default; "
+             "placeholders are reported low.", "SEC-014", 798),
+        Rule("SC302", "Possible secret (detect-secrets)", "high", "hardcoded-secret",
+             "detect-secrets found a secret by pattern or entropy. Remove and rotate it, or mark a reviewed false "
+             "positive with `# pragma: allowlist secret`.", "SEC-014", 798),
+        Rule("SC303", "Secret file committed", "high", "hardcoded-secret",
+             "An env file with values, or a private key, is part of the project. Remove it from the repository, "
+             "rotate what it held, and commit a `.env.example` with placeholders.", "SEC-015", 540),
+    )
+
+    def skip_reason(self, ctx: GateContext) -> str | None:
+        return None if ctx.source_files() else "no Python source files to scan"
+
+    def run(self, ctx: GateContext) -> GateResult:
+        with tempfile.TemporaryDirectory(prefix="bo-security-") as work:
+            return self._run(ctx, Path(work))
+
+    def _run(self, ctx: GateContext, work: Path) -> GateResult:
+        from . import security_bandit
+        from .security_flow import flow_hits
+        from .security_rules import config_hits, missing_auth, object_access
+        from .security_secrets import code_secrets, detect, detected_hits, file_hits, secret_files
+
+        out = ctx.evidence_dir / "security"
+        out.mkdir(parents=True, exist_ok=True)
+        paths = ctx.source_files()
+        titles = {r.id: r.title.removeprefix("bandit: ") for r in self.rules}
+        bandit = security_bandit.Bandit(ctx.root, paths, work, self.time_limit(ctx.config), ctx.cancelled,
+                                        titles).start()  # runs while the rest of the gate works
+        registries = ctx.registries()
+        endpoints = registries.endpoints.endpoints
+        code = Code(ctx.root, paths)
+        hits = [*missing_auth(code, endpoints, registries.endpoints.framework),
+                *object_access(code, endpoints, registries.models.models, ctx.config.auth_dependencies),
+                *config_hits(code), *flow_hits(code, endpoints), *code_secrets(code)]
+        files = secret_files(ctx.root)
+        metrics: dict[str, float | int | str | bool | None] = {
+            "files_scanned": len(paths) + len(files.env) + len(files.keys), "python_files": len(paths),
+            "env_files": len(files.env), "key_files": len(files.keys), "git_ignored_secret_files": len(files.ignored),
+            "endpoints": len(endpoints)}
+        evidence: list[str] = []
+        try:
+            detected = detect(code, [*files.env, *files.keys], work / "detect-secrets", ctx.cancelled)
+        except Exception as exc:  # detect-secrets' own failure: say so, keep what the rest found
+            ran = bandit.result()
+            return self._done(ctx, hits + ran.hits, metrics, evidence,
+                              f"detect-secrets failed: {type(exc).__name__}: {exc}")
+        ran = bandit.result()
+        if detected is None or ran.cancelled:
+            return self.result("error", "cancelled", metrics=metrics)
+        evidence.append(self._write(ctx, out / "detect-secrets.json", {"results": [
+            {"path": d.path, "line": d.line, "type": d.type, "placeholder": d.placeholder} for d in detected]}))
+        metrics["secrets_detected"] = len(detected)
+        skip = {p.relative_to(ctx.root).as_posix() for p in (*files.env, *files.keys)}
+        hits += detected_hits(detected, skip) + file_hits(ctx.root, files, detected)
+        if ran.failure is not None:
+            return self._done(ctx, hits, metrics, evidence, ran.failure)
+        evidence.append(self._write(ctx, out / "bandit.json", {"issues": ran.raw, "errors": ran.errors}))
+        metrics.update(bandit_issues=len(ran.raw), bandit_noise_dropped=ran.noise, bandit_files_skipped=len(ran.errors))
+        return self._done(ctx, hits + ran.hits, metrics, evidence, None)
+
+    def _done(self, ctx: GateContext, hits: list[Hit], metrics: dict[str, float | int | str | bool | None],
+              evidence: list[str], failure: str | None) -> GateResult:
+        findings = [self.finding(h.rule_id, h.message, title=h.title, path=h.path, line=h.line, evidence=h.evidence,
+                                 severity=h.severity, cwe=h.cwe) for h in self._merge(hits)]
+        severities = Counter(f.severity for f in findings)
+        metrics.update({level: severities.get(level, 0) for level in ("critical", "high", "medium", "low", "info")})
+        metrics.update({f"category.{c}": n for c, n in sorted(Counter(f.category for f in findings).items())})
+        high = severities["critical"] + severities["high"]
+        limit = ctx.config.thresholds.max_high_findings
+        summary = (f"{len(findings)} findings ({high} high/critical, {severities['medium']} medium, "
+                   f"{severities['low']} low) in {metrics['files_scanned']} files")
+        status: GateStatus = "fail" if high > limit else "warn" if (high or severities["medium"]
+                                                                      or severities["low"]) else "pass"
+        if failure is not None:
+            status, summary = "error", f"{failure}; {summary} so far"
+        elif status == "fail":
+            summary += f"; {high} high/critical > {limit} allowed (thresholds.max_high_findings)"
+        return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
+
+    def _merge(self, hits: list[Hit]) -> list[Hit]:
+        """One finding per line and category: a tool's hit on a line an earlier-ranked rule already
+        reported is folded into that finding's evidence."""
+        kept: list[Hit] = []
+        claimed: dict[tuple[str, str, int], Hit] = {}
+
+        def key(h: Hit) -> tuple[int, str, int, int, str, str, str]:
+            level = SEVERITIES.index(h.severity or self.rule(h.rule_id).severity)
+            return _rank(h.rule_id), h.path, h.line or 0, level, h.rule_id, h.source, h.message
+
+        for hit in sorted(hits, key=key):
+            category = self.rule(hit.rule_id).category
+            lines = range(hit.line or 0, max(hit.line or 0, hit.end_line or 0) + 1)
+            owner = next((claimed[k] for n in lines if (k := (hit.path, category, n)) in claimed), None)
+            if owner is not None and (hit.source or _rank(owner.rule_id) < _rank(hit.rule_id)):
+                also = f"also reported by {hit.source or hit.rule_id}"
+                if also not in (owner.evidence or ""):
+                    owner.evidence = f"{owner.evidence}; {also}" if owner.evidence else also
+                continue
+            kept.append(hit)
+            for n in lines:
+                claimed.setdefault((hit.path, category, n), hit)
+        return kept
+
+    @staticmethod
+    def _write(ctx: GateContext, path: Path, data: object) -> str:
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return ctx.rel(path)
+

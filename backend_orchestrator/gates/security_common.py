@@ -1,0 +1,87 @@
+"""What the security gate's parts share: a finding-to-be (`Hit`) and the parsed project (`Code`).
+
+The parts (bandit, detect-secrets, the taint rules, the route rules) return hits; the gate turns
+them into findings after merging the ones different tools report for the same line.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..contracts.common import Severity
+from ..contracts.registry import Endpoint
+from ..discovery.files import SourceFile, load
+from ..discovery.symbols import ProjectIndex, last
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass
+class Hit:
+    """One finding before merging: the rule, where, and what found it (`source`, empty for our own rules)."""
+
+    rule_id: str
+    message: str
+    path: str
+    line: int | None
+    title: str | None = None
+    evidence: str | None = None
+    severity: Severity | None = None
+    cwe: int | None = None
+    end_line: int | None = None
+    source: str = ""
+
+
+class Code:
+    """The project's parsed source files (shared with discovery's parse cache) and their name index."""
+
+    def __init__(self, root: Path, paths: list[Path]) -> None:
+        self.root = root
+        self.files = load(root, paths)
+        self.index = ProjectIndex(self.files)
+        self.by_rel = {f.rel: f for f in self.files}
+
+    def handler(self, endpoint: Endpoint) -> tuple[SourceFile, Function] | None:
+        """The function an endpoint's registry entry names (`module:function`, at `file:line`)."""
+        source = self.by_rel.get(endpoint.file)
+        if source is None or source.tree is None:
+            return None
+        name = last(endpoint.handler.rpartition(":")[2])
+        candidates = [f for f in source.parsed.nodes(ast.FunctionDef) + source.parsed.nodes(ast.AsyncFunctionDef)
+                      if f.name == name]
+        for func in candidates:
+            first = min([func.lineno, *(d.lineno for d in func.decorator_list)])
+            if first <= endpoint.line <= func.lineno:
+                return source, func
+        return (source, candidates[0]) if len(candidates) == 1 else None
+
+
+def functions(source: SourceFile) -> Iterator[Function]:
+    """Every function of a file, nested ones included, in source order."""
+    if source.tree is None:
+        return
+    found = source.parsed.nodes(ast.FunctionDef) + source.parsed.nodes(ast.AsyncFunctionDef)
+    yield from sorted(found, key=lambda f: (f.lineno, f.col_offset))
+
+
+def own_nodes(func: Function) -> Iterator[ast.AST]:
+    """The nodes of `func`'s body, not descending into nested functions, classes or lambdas."""
+    stack: list[ast.AST] = list(reversed(func.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed([c for c in ast.iter_child_nodes(node)
+                               if not isinstance(c, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                                                 | ast.Lambda)]))
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def words(name: str) -> list[str]:
+    """`DEV_SECRET_KEY`, `apiKey`, `client-secret` -> lower-case words."""
+    return [w for w in re.split(r"[_\-.\s]+", _CAMEL.sub("_", name).lower()) if w]
