@@ -57,6 +57,30 @@ BAD = {
 }
 
 
+FIXTURES = Path(__file__).parent / "fixtures" / "tests"
+GOLDEN = Path(__file__).parent / "golden" / "tests.json"
+
+
+@pytest.mark.parametrize("case", ["ok", "bad"])
+def test_each_fixture_reports_exactly_its_planted_defects(case: str, tmp_path: Path) -> None:
+    import json
+    import os
+    import shutil
+
+    root = Path(shutil.copytree(FIXTURES / case, tmp_path / case))
+    result = run_gate(get_gate("tests"), context(root))
+    rows = [{"rule_id": f.rule_id, "severity": f.severity, "category": f.category, "path": f.path, "line": f.line}
+            for f in result.findings]
+    if case == "ok":
+        assert (result.status, rows) == ("pass", [])
+        assert result.metrics["coverage_percent"] == 100.0
+        return
+    assert result.status == "fail"
+    if os.environ.get("BO_UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    assert rows == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
 def test_the_example_shop_passes_with_real_counts_and_coverage(shop: Path) -> None:
     result = run_gate(get_gate("tests"), context(shop, source=["shop"]))
     assert result.status == "pass", result.summary
