@@ -7,11 +7,15 @@ from .api_design import ApiDesignGate
 from .architecture import ArchitectureGate
 from .base import Gate, GateContext, run_gate
 from .contract import ContractGate
+from .database import DatabaseGate
 from .docs import DocsGate
+from .performance import PerformanceGate
 from .security import SecurityGate
 from .tests import TestsGate
 
-GATES: tuple[type[Gate], ...] = (TestsGate, ContractGate, ApiDesignGate, SecurityGate, ArchitectureGate, DocsGate)
+GATES: tuple[type[Gate], ...] = (
+    TestsGate, ContractGate, ApiDesignGate, SecurityGate, ArchitectureGate, DocsGate, PerformanceGate, DatabaseGate,
+)
 
 
 def gate_ids() -> list[str]:

@@ -1,0 +1,300 @@
+"""Gate ``database``: migrations round-tripped and the schema inspected, on a scratch copy only.
+
+What it does
+    Backs the configured SQLite database up (online backup API) into the evidence folder, restores
+    the backup into a scratch file and compares it with the original (tables, row counts,
+    ``PRAGMA integrity_check``). On that scratch copy, in a subprocess of the target's interpreter
+    (``database_probe.py``): ``alembic upgrade head`` → ``alembic check`` → schema inspection →
+    ``downgrade`` to the previous revision (``base`` with one revision) → ``upgrade head``. A missing
+    SQLite file starts from an empty scratch database. Other databases are migrated only on the
+    scratch database named by the environment variable ``BO_SCRATCH_DATABASE_URL`` (never on the
+    configured one); without it the round trip is skipped and a low finding says how to enable it.
+    The scratch URL reaches env.py as ``sqlalchemy.url`` (``config.get_main_option``), as ``-x
+    sqlalchemy.url=/url=/db_url=``, and in every ``*URL``/``*URI``/``*DSN`` environment variable
+    env.py reads plus ``DATABASE_URL`` and ``SQLALCHEMY_DATABASE_URI``; the probe refuses any
+    connection to another database, so an env.py that ignores all of these errors out instead of
+    migrating the real database.
+Why it matters
+    A migration that cannot roll back turns a bad release into an outage, models that drift from
+    migrations leave environments with different schemas, and unindexed foreign keys make joins and
+    cascading deletes scan whole tables (BS-DB-001..003, DB-001, DB-004, DB-011, DB-012, DB-016).
+Rules
+    DB001 a migration step fails (high) · DB002 models differ from the migrations (high) · DB003 more
+    than one head (high) · DB004 foreign key without a covering index (medium) · DB005 table without a
+    primary key (high) · DB006 nullable foreign key the model says is required (medium) · DB007
+    normalisation smell: repeated column group or a table wider than 30 columns (low) · DB008 SQLite
+    integrity or foreign-key check fails (high) · DB009 the backup did not restore identically (high) ·
+    DB010 round trip skipped: no scratch database for a non-SQLite URL (low) · DB011 models without
+    Alembic migrations (medium)
+Use instead
+    Write ``downgrade()`` as the exact reverse of ``upgrade()``; ``alembic revision --autogenerate``
+    after every model change; ``mapped_column(ForeignKey(...), index=True)``; a surrogate primary key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from .. import process
+from ..config import target_python
+from ..contracts.registry import Model
+from ..contracts.report import Finding, GateResult, GateStatus
+from .base import Gate, GateContext, Rule
+from .database_backup import alembic_ini, backup_and_restore, ini_url, mask_url, sqlite_file, sqlite_url
+from .database_schema import IGNORED_TABLES, locate, schema_issues
+
+PROBE = Path(__file__).with_name("database_probe.py")
+SCRATCH_ENV = "BO_SCRATCH_DATABASE_URL"
+COMMON_URL_VARS = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "DB_URL")
+_ENV_READ = re.compile(r"""(?:environ\.get|getenv|environ\[|environ\.setdefault)\(?\s*["']([A-Z][A-Z0-9_]*)["']""")
+Metrics = dict[str, float | int | str | bool | None]
+
+
+def _env_url_vars(ini: Path) -> list[str]:
+    """The URL-like environment variables env.py reads (``SHOP_DATABASE_URL``), plus common names."""
+    names = set(COMMON_URL_VARS)
+    for env_py in [*ini.parent.glob("*/env.py"), ini.parent / "env.py"]:
+        try:
+            text = env_py.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        names |= {n for n in _ENV_READ.findall(text) if re.search(r"URL|URI|DSN", n)}
+    return sorted(names)
+
+
+def _shown(ctx: GateContext, path: Path) -> str:
+    """``path`` relative to the project root, or absolute when the database lives elsewhere."""
+    try:
+        return ctx.rel(path)
+    except ValueError:
+        return str(path)
+
+
+def _digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _migration_defining(root: Path, ini: Path, table: str) -> tuple[str | None, int | None]:
+    """The migration file and line that creates ``table`` (for tables no model declares)."""
+    pattern = re.compile(rf"""create_table\(\s*["']{re.escape(table)}["']""")
+    for script in sorted(ini.parent.rglob("versions/*.py")):
+        text = script.read_text(encoding="utf-8", errors="replace")
+        match = pattern.search(text)
+        if match:
+            return script.relative_to(root).as_posix(), text.count("\n", 0, match.start()) + 1
+    return None, None
+
+
+class DatabaseGate(Gate):
+    id = "database"
+    title = "Database migrations and schema"
+    rules = (
+        Rule("DB001", "Migration step failed", "high", "migration", clause="BS-DB-002",
+             help="The upgrade head → downgrade → upgrade head round trip must pass on a copy of the database. "
+                  "Fix the migration the message names so it applies and reverses cleanly."),
+        Rule("DB002", "Models differ from the migrations", "high", "migration", clause="DB-011",
+             help="`alembic check` found model changes no migration contains. Run `alembic revision "
+                  "--autogenerate -m \"...\"`, review the script and commit it."),
+        Rule("DB003", "More than one migration head", "high", "migration", clause="DB-011",
+             help="The migration history has several heads. Merge them with `alembic merge heads`."),
+        Rule("DB004", "Foreign key without an index", "medium", "missing-index", clause="DB-004",
+             help="Some index, primary key or unique constraint must have the FK columns as its leading "
+                  "columns. Add `index=True` to the FK column and a migration creating the index."),
+        Rule("DB005", "Table without a primary key", "high", "schema-design", clause="DB-001",
+             help="Every table needs a primary key, normally a surrogate `id`."),
+        Rule("DB006", "Nullable foreign key the model requires", "medium", "schema-design", clause="DB-002",
+             help="The model declares the FK column required but the database accepts NULL. Make it NOT NULL "
+                  "in a migration."),
+        Rule("DB007", "Normalisation smell", "low", "schema-design", clause="DB-006",
+             help="Advisory: repeated column groups (phone1, phone2) or very wide tables usually hide a child "
+                  "table or several concerns in one table."),
+        Rule("DB008", "SQLite integrity check failed", "high", "schema-design", clause="BS-DB-004",
+             help="`PRAGMA integrity_check` or `PRAGMA foreign_key_check` reported problems in the migrated "
+                  "copy: corrupt pages or rows that reference missing parents. Repair the data in a migration."),
+        Rule("DB009", "Backup not verified", "high", "migration", clause="DB-016",
+             help="The backup taken before migrating could not be restored into an identical copy. Do not "
+                  "migrate this database until a backup restores."),
+        Rule("DB010", "Migration round trip not run", "low", "migration", clause="BS-DB-002",
+             help=f"The database is not SQLite and no scratch database is configured. Set {SCRATCH_ENV} to "
+                  "an empty database the gate may migrate (never the production one)."),
+        Rule("DB011", "Models without migrations", "medium", "migration", clause="DB-010",
+             help="The project declares SQLAlchemy models but has no Alembic configuration. Run `alembic "
+                  "init migrations`, point env.py at the models' metadata and autogenerate the first revision."),
+    )
+
+    def skip_reason(self, ctx: GateContext) -> str | None:
+        if alembic_ini(ctx.root, ctx.config.alembic_config) is None and not ctx.registries().models.models:
+            return "no alembic configuration and no SQLAlchemy models"
+        return None
+
+    def run(self, ctx: GateContext) -> GateResult:
+        root, cfg = ctx.root, ctx.config
+        out = ctx.evidence_dir / "database"
+        out.mkdir(parents=True, exist_ok=True)
+        models = ctx.registries().models.models
+        ini = alembic_ini(root, cfg.alembic_config)
+        metrics: Metrics = {"migration_round_trip": "skipped", "alembic_check": "skipped", "heads": None,
+                            "tables": None, "backup_verified": None, "fk_without_index": None}
+        if ini is None:
+            first = models[0]
+            return self.result("fail", "models but no alembic configuration", metrics=metrics, findings=[
+                self.finding("DB011", f"{len(models)} models but no alembic.ini: set up Alembic (`alembic init "
+                             "migrations`) and autogenerate a first revision.", path=first.file, line=first.line)])
+        url = cfg.database_url or ini_url(ini) or "sqlite:///:memory:"
+        metrics["database"] = mask_url(url)
+        findings: list[Finding] = []
+        evidence: list[str] = []
+        if url.startswith("sqlite"):
+            scratch = out / "scratch.db"
+            scratch.unlink(missing_ok=True)
+            scratch_url, database = sqlite_url(scratch), sqlite_file(url, root)
+            if database is not None and database.is_file():
+                try:
+                    verified, note = backup_and_restore(database, out / "backup.db", scratch)
+                except sqlite3.Error as exc:
+                    verified, note = False, f"the database could not be backed up: {exc}"
+                metrics["backup_verified"] = verified
+                if not verified:  # nothing is migrated without a backup that restores
+                    return self.result("fail", note, metrics=metrics, findings=[self.finding(
+                        "DB009", f"{note}. Investigate the database file before migrating it.",
+                        path=_shown(ctx, database))])
+                evidence.append(ctx.rel(out / "backup.db"))
+            else:
+                note = "no database file yet: the round trip starts from an empty scratch database"
+            before = _digest(database) if database else None
+        else:
+            configured = os.environ.get(SCRATCH_ENV)
+            if not configured:
+                metrics["migration_round_trip"] = "skipped"
+                return self.result("warn", f"round trip skipped: {mask_url(url)} is not SQLite and "
+                                   f"{SCRATCH_ENV} is not set", metrics=metrics, findings=[self.finding(
+                                       "DB010", f"Set {SCRATCH_ENV} to an empty scratch database of the same "
+                                       "kind (e.g. a throwaway PostgreSQL database) to run the migration round "
+                                       "trip and the schema checks; the configured database is never migrated.",
+                                       path=ctx.rel(ini))])
+            scratch_url, database, before = configured, None, None
+            note = f"scratch database {mask_url(configured)} from {SCRATCH_ENV} (no backup: not SQLite)"
+            metrics["scratch"] = mask_url(configured)
+        env = process.target_env({name: scratch_url for name in _env_url_vars(ini)} | {"BO_PROBE_URL": scratch_url})
+        result_path = out / "probe.json"
+        result_path.unlink(missing_ok=True)
+        done = process.run([target_python(root, cfg), str(PROBE), str(ini), str(result_path)], cwd=root,
+                           timeout=max(5.0, cfg.timeouts.gate_s - 15), log=out / "probe.log", env=env,
+                           cancelled=ctx.cancelled)
+        evidence.append(ctx.rel(out / "probe.log"))
+        if database is not None and _digest(database) != before:
+            return self.result("error", f"the configured database {_shown(ctx, database)} changed during the gate; "
+                               f"its backup is {ctx.rel(out / 'backup.db')}", metrics=metrics, evidence=evidence)
+        if done.cancelled or done.timed_out:
+            return self.result("error", "cancelled" if done.cancelled else "the migration probe did not finish "
+                               "in time (timeouts.gate_s); it was stopped", metrics=metrics, evidence=evidence)
+        if done.returncode == 3:
+            return self.result("error", "alembic and sqlalchemy must be importable by the target's interpreter "
+                               f"{target_python(root, cfg)}: install them there", metrics=metrics, evidence=evidence)
+        if not result_path.is_file() or done.returncode != 0:
+            tail = mask_url(" | ".join(done.output.strip().splitlines()[-3:]))
+            return self.result("error", f"the migration probe failed (exit {done.returncode}): {tail}",
+                               metrics=metrics, evidence=evidence)
+        evidence.append(ctx.rel(result_path))
+        probe: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+        refused = [s for s in probe["steps"] if "refused a" in s.get("error", "")]
+        if refused:
+            return self.result("error", f"{refused[0]['error']}: make env.py read `config.get_main_option("
+                               "\"sqlalchemy.url\")` or one of the variables the gate sets (see the gate's docs)",
+                               metrics=metrics, evidence=evidence)
+        findings += self._migration_findings(ctx, ini, probe, metrics, models)
+        findings += self._schema_findings(ctx, ini, probe, metrics, models)
+        blocking = any(f.severity in ("critical", "high", "medium") for f in findings)
+        status: GateStatus = ("fail" if blocking or metrics["migration_round_trip"] == "fail"
+                              else "warn" if findings else "pass")
+        summary = (f"round trip {metrics['migration_round_trip']}, alembic check {metrics['alembic_check']}, "
+                   f"{metrics['tables']} tables, {metrics['fk_without_index']} FKs without an index; {note}")
+        return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
+
+    def _migration_findings(self, ctx: GateContext, ini: Path, probe: dict[str, Any], metrics: Metrics,
+                            models: list[Model]) -> list[Finding]:
+        findings: list[Finding] = []
+        heads: list[str] = probe.get("heads", [])
+        metrics["heads"], metrics["revisions"] = len(heads), probe.get("revisions")
+        if len(heads) > 1:
+            findings.append(self.finding("DB003", f"Heads {', '.join(heads)}: merge them with `alembic merge heads "
+                                         "-m merge` so every environment upgrades along one path.",
+                                         path=ctx.rel(ini)))
+        trip = [s for s in probe["steps"] if s["step"] != "check"]
+        for step in trip:
+            if not step["ok"]:
+                path = None
+                if step.get("file"):
+                    try:
+                        path = ctx.rel(Path(step["file"]))
+                    except ValueError:
+                        path = None
+                where = f" in {path}" if path else ""
+                findings.append(self.finding(
+                    "DB001", f"`alembic {step['step']}` failed{where}: {mask_url(step['error'])}. Fix the migration "
+                    "so the upgrade → downgrade → upgrade round trip passes on a copy of the database.",
+                    title=f"Migration step failed: alembic {step['step']}", path=path, line=step.get("line"),
+                    evidence=mask_url(step["error"])))
+        complete = len(trip) == 3 and all(s["ok"] for s in trip)
+        metrics["migration_round_trip"] = ("fail" if any(not s["ok"] for s in trip)
+                                           else "pass" if complete else "skipped")
+        check = next((s for s in probe["steps"] if s["step"] == "check"), None)
+        if check is None:
+            metrics["alembic_check"] = "unavailable" if probe.get("check_unavailable") else "skipped"
+        elif check["ok"]:
+            metrics["alembic_check"] = "pass"
+        elif check.get("exception") == "AutogenerateDiffsDetected":
+            metrics["alembic_check"] = "fail"
+            for diff in probe.get("check_diffs") or [{"op": "diff", "table": None, "column": None,
+                                                      "text": check["error"]}]:
+                path, line = locate(ctx.root, models, diff["table"], diff["column"]) if diff["table"] else (None, None)
+                target = ".".join(p for p in (diff["table"], diff["column"]) if p) or "the schema"
+                findings.append(self.finding(
+                    "DB002", f"`alembic check`: {diff['op']} on {target} is in the models but in no migration. "
+                    "Run `alembic revision --autogenerate`, review the script and commit it.",
+                    title=f"Models differ from the migrations: {diff['op']} {target}", path=path or ctx.rel(ini),
+                    line=line, evidence=diff["text"]))
+        else:
+            metrics["alembic_check"] = f"unavailable: {mask_url(check['error'])[:200]}"
+        return findings
+
+    def _schema_findings(self, ctx: GateContext, ini: Path, probe: dict[str, Any], metrics: Metrics,
+                         models: list[Model]) -> list[Finding]:
+        schema = probe.get("schema")
+        if not schema:
+            return []
+        tables: dict[str, Any] = schema["tables"]
+        metrics["tables"] = len([t for t in tables if t not in IGNORED_TABLES])
+        issues = schema_issues(tables, models)
+        metrics["fk_without_index"] = sum(1 for i in issues if i.rule_id == "DB004")
+        findings = []
+        for issue in issues:
+            path, line = locate(ctx.root, models, issue.table, issue.column)
+            if path is None:
+                path, line = _migration_defining(ctx.root, ini, issue.table)
+            findings.append(self.finding(issue.rule_id, issue.message, path=path, line=line,
+                                         title=f"{self.rule(issue.rule_id).title}: {issue.table}"
+                                               + (f".{issue.column}" if issue.column else "")))
+        pragmas = schema.get("pragmas", {})
+        integrity = pragmas.get("integrity_check")
+        if integrity is not None and integrity != ["ok"]:
+            findings.append(self.finding("DB008", f"PRAGMA integrity_check on the migrated copy: "
+                                         f"{'; '.join(integrity)[:300]}. Restore from a good backup.",
+                                         title="SQLite integrity check failed"))
+        violations: list[list[str]] = pragmas.get("foreign_key_check") or []
+        by_table: dict[str, int] = {}
+        for row in violations:
+            by_table[row[0]] = by_table.get(row[0], 0) + 1
+        for table, count in sorted(by_table.items()):
+            path, line = locate(ctx.root, models, table, None)
+            rows = f"{count} rows of `{table}` reference" if count > 1 else f"1 row of `{table}` references"
+            findings.append(self.finding("DB008", f"PRAGMA foreign_key_check: {rows} missing parent rows. Delete "
+                                         "or repair them in a data migration.",
+                                         title=f"Foreign key violations in {table}", path=path, line=line))
+        return findings

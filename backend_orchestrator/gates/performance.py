@@ -1,0 +1,350 @@
+"""Gate ``performance``: latency and error rate of the running app under load (locust against uvicorn).
+
+What it does
+    Starts the configured app (``app``, e.g. ``shop.main:app``) with ``uvicorn`` in a subprocess of
+    the target's interpreter, on 127.0.0.1 and a free port, in its own process group; waits until it
+    listens; then drives it with locust headless (``performance_locust.py``, a subprocess of OUR
+    interpreter: locust monkey-patches the standard library) for a bounded time and user count, and
+    reads per endpoint and in total: requests, failures, rps, p50/p95/p99 and the error rate. Raw
+    numbers go to ``<evidence>/performance/stats.json``; logs of the server and the driver beside it.
+
+    Targets: the task's GET endpoints without path parameters or authentication, else every such
+    GET in the endpoint registry (docs and OpenAPI routes excluded). Endpoints that need parameters or
+    credentials are not loaded yet (the config has no request profile).
+
+    Database: when the config has ``alembic_config`` and a *relative* SQLite ``database_url``
+    (``sqlite:///./shop.db``), the app and ``alembic upgrade head`` run with a scratch folder under the
+    evidence folder as their working directory (the project is put on ``PYTHONPATH`` /
+    ``--app-dir``), so the relative URL lands on a fresh, migrated copy there: the project's own
+    database is never touched. ``DATABASE_URL`` is set to that scratch database too, and so is the
+    variable named by the environment variable ``BO_DATABASE_ENV`` (e.g. ``SHOP_DATABASE_URL``):
+    an interim knob until the config gains a key for it. Any other database URL is left as the
+    environment gives it.
+
+    Load profile (interim, until the config has one): ``BO_LOAD_USERS`` (default 10, also the
+    spawn rate) and ``BO_LOAD_SECONDS`` (default 15); ``BO_STARTUP_SECONDS`` (default 30) bounds the
+    wait for the server. Users run a closed loop without think time.
+Why it matters
+    The mission's success metrics are p95 < 200 ms per endpoint (BS-MET-001) and an error rate below
+    0.1 % under load (BS-MET-005); both only mean something measured on the served app.
+Rules
+    PF001 an endpoint's p95 at or above ``thresholds.api_p95_ms`` (high) · PF002 the error rate
+    (5xx, connection errors, timeouts) at or above ``thresholds.error_rate_percent`` (high) ·
+    PF003 an endpoint answered 429: reported as rate limited and left out of the p95 verdict (low).
+Use instead
+    Move slow work out of the request (background jobs, caching, indexes, pagination); fix the 5xx
+    the driver log lists; exempt loopback or the load profile from the rate limiter to measure it.
+
+More machines
+    The same load profile runs distributed with locust's master/worker mode: start
+    ``locust -f backend_orchestrator/gates/performance_locust.py --master --headless -u USERS -r USERS
+    -t SECONDSs --expect-workers N --host http://HOST:PORT`` on one machine and
+    ``locust -f ... --worker --master-host MASTER`` on each load machine (the locustfile then needs the
+    targets in its environment instead of the SPEC file). Users are split across workers and the master
+    aggregates the stats. It is pointless on a 2-core box, where the generator and the server already
+    compete for the same CPUs: add machines, not processes. This gate itself only loads 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import process
+from ..config import target_python
+from ..contracts.config import ProjectConfig
+from ..contracts.registry import Endpoint
+from ..contracts.report import Finding, GateResult, GateStatus
+from .base import Gate, GateContext, Rule
+
+DRIVER = Path(__file__).with_name("performance_locust.py")
+DOCS_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
+MARGIN_S = 90.0  # migrations, interpreter start-up, driver start and teardown
+
+# Runs in the target's interpreter: `alembic upgrade head` with the ini's script_location made absolute,
+# so that the working directory can be the scratch folder (where a relative sqlite URL then points).
+ALEMBIC_UPGRADE = """
+import os, sys
+from alembic import command
+from alembic.config import Config
+ini = sys.argv[1]
+cfg = Config(ini)
+loc = cfg.get_main_option("script_location") or ""
+if loc and ":" not in loc and not os.path.isabs(loc):
+    cfg.set_main_option("script_location", os.path.join(os.path.dirname(ini), loc).replace("%", "%%"))
+command.upgrade(cfg, "head")
+"""
+
+
+def _env_int(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        value = default
+    return max(low, min(high, value))
+
+
+@dataclass(frozen=True)
+class Profile:
+    users: int
+    seconds: int
+    startup_s: int
+
+    @classmethod
+    def from_env(cls) -> Profile:
+        return cls(users=_env_int("BO_LOAD_USERS", 10, 1, 200), seconds=_env_int("BO_LOAD_SECONDS", 15, 1, 600),
+                   startup_s=_env_int("BO_STARTUP_SECONDS", 30, 1, 300))
+
+
+def _loadable(ep: Endpoint) -> bool:
+    return (ep.method == "GET" and not ep.path_params and "{" not in ep.path and not ep.auth
+            and ep.path not in DOCS_PATHS)
+
+
+def select_targets(ctx: GateContext) -> tuple[list[Endpoint], str]:
+    """The endpoints to load, and where they came from (for the summary)."""
+    endpoints = ctx.registries().endpoints.endpoints
+    candidates = sorted({ep.ref: ep for ep in endpoints if _loadable(ep)}.values(), key=lambda e: e.path)
+    if ctx.task is not None and ctx.task.endpoints:
+        wanted = set(ctx.task.endpoints)
+        mine = [ep for ep in candidates if ep.ref in wanted]
+        if mine:
+            return mine, "the task's endpoints"
+        return candidates, "every safe GET (none of the task's endpoints can be loaded without parameters or auth)"
+    return candidates, "every safe GET without parameters or auth"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _stop(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop a process started in its own session, and everything in its group."""
+    if proc is None:
+        return
+    for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=1)  # reap it: no zombie left behind
+
+
+def _tail(path: Path, lines: int = 12) -> str:
+    if not path.is_file():
+        return ""
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-lines:])
+
+
+def _scratch_database(cfg: ProjectConfig) -> str | None:
+    """The relative SQLite path of ``database_url`` when a migrated scratch copy can stand in for it."""
+    url = cfg.database_url or ""
+    if not cfg.alembic_config or not url.startswith("sqlite:///"):
+        return None
+    rel = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if not rel or rel.startswith("/") or rel == ":memory:":
+        return None
+    return rel
+
+
+class PerformanceGate(Gate):
+    id = "performance"
+    title = "Latency and error rate under load"
+    rules = (
+        Rule("PF001", "p95 latency above the threshold", "high", "latency", clause="BS-MET-001",
+             help="An endpoint's 95th percentile response time under the load profile is at or above "
+                  "thresholds.api_p95_ms (200 ms by default). Move slow work out of the request (background "
+                  "job), add the missing index or pagination, cache, or make blocking calls asynchronous."),
+        Rule("PF002", "Error rate above the threshold", "high", "error-rate", clause="BS-MET-005",
+             help="Too many requests under load ended in a 5xx, a connection error or a timeout (threshold "
+                  "thresholds.error_rate_percent, 0.1 % by default). Fix the errors listed in the driver log; "
+                  "4xx answers do not count."),
+        Rule("PF003", "Rate limited: latency not measured", "low", "rate-limiting", clause="API-022",
+             help="The endpoint answered 429 under the load profile, so its latency would measure the rate "
+                  "limiter, not the endpoint; it is left out of the p95 verdict. Exempt loopback or the load "
+                  "profile from the limiter to measure it."),
+    )
+
+    def time_limit(self, config: ProjectConfig) -> float:
+        profile = Profile.from_env()
+        return profile.seconds + profile.startup_s + MARGIN_S
+
+    def skip_reason(self, ctx: GateContext) -> str | None:
+        if not ctx.config.app:
+            return "no `app` in the config (e.g. app = \"shop.main:app\"): nothing to serve"
+        if not select_targets(ctx)[0]:
+            return "no GET endpoint without path parameters or authentication to load"
+        return None
+
+    def run(self, ctx: GateContext) -> GateResult:
+        import importlib.util
+
+        if importlib.util.find_spec("locust") is None:  # find_spec does not import (no monkey-patching)
+            return self.result("error", "locust is not installed next to backend-orchestrator: "
+                               "pip install 'backend-orchestrator[load]'")
+        cfg, root = ctx.config, ctx.root
+        profile = Profile.from_env()
+        targets, origin = select_targets(ctx)
+        out = ctx.evidence_dir / "performance"
+        scratch = out / "scratch"
+        out.mkdir(parents=True, exist_ok=True)
+        scratch.mkdir(exist_ok=True)
+        for stale in ("stats.json", "server.log", "locust.log", "alembic.log"):
+            (out / stale).unlink(missing_ok=True)
+        python = target_python(root, cfg)
+        extra = {"PYTHONPATH": str(root)}
+        db_rel = _scratch_database(cfg)
+        evidence: list[str] = []
+        if db_rel is not None:
+            db = (scratch / db_rel).resolve()
+            db.parent.mkdir(parents=True, exist_ok=True)
+            db.unlink(missing_ok=True)
+            url = f"sqlite:///{db}"
+            extra["DATABASE_URL"] = url
+            if os.environ.get("BO_DATABASE_ENV", "").strip():
+                extra[os.environ["BO_DATABASE_ENV"].strip()] = url
+            ini = (root / (cfg.alembic_config or "alembic.ini")).resolve()
+            migrated = process.run([python, "-c", ALEMBIC_UPGRADE, str(ini)], cwd=scratch, timeout=120,
+                                   log=out / "alembic.log", env=process.target_env(extra), cancelled=ctx.cancelled)
+            evidence.append(ctx.rel(out / "alembic.log"))
+            if migrated.cancelled:
+                return self.result("error", "cancelled", evidence=evidence)
+            if migrated.returncode != 0:
+                return self.result("error", f"`alembic upgrade head` on the scratch database failed: "
+                                   f"{_tail(out / 'alembic.log', 5)}", evidence=evidence)
+        env = process.target_env(extra)
+        port = _free_port()
+        server: subprocess.Popen[bytes] | None = None
+        try:
+            with open(out / "server.log", "w", encoding="utf-8") as log:
+                server = subprocess.Popen(
+                    [python, "-m", "uvicorn", cfg.app or "", "--host", "127.0.0.1", "--port", str(port),
+                     "--app-dir", str(root), "--no-access-log", "--log-level", "warning"],
+                    cwd=scratch, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                    start_new_session=True)
+            evidence.append(ctx.rel(out / "server.log"))
+            problem = self._wait_ready(server, port, profile.startup_s, ctx)
+            if problem is not None:
+                tail = _tail(out / "server.log")
+                hint = (f" (install uvicorn in the target's interpreter: {python} -m pip install uvicorn)"
+                        if "No module named uvicorn" in tail else "")
+                return self.result("error", f"{problem}{hint}" + (f"; last lines of its log:\n{tail}" if tail else ""),
+                                   evidence=evidence, metrics={"port": port, "python": python})
+            spec = {"host": f"http://127.0.0.1:{port}", "users": profile.users, "spawn_rate": profile.users,
+                    "seconds": profile.seconds,
+                    "targets": [{"name": ep.ref, "method": ep.method, "path": ep.path} for ep in targets]}
+            (out / "load-spec.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+            stats_path = out / "stats.json"
+            driven = process.run([sys.executable, str(DRIVER), str(out / "load-spec.json"), str(stats_path)],
+                                 cwd=out, timeout=profile.seconds + 60, log=out / "locust.log",
+                                 env=process.target_env(), cancelled=ctx.cancelled)
+            evidence += [ctx.rel(out / "load-spec.json"), ctx.rel(out / "locust.log")]
+            if driven.cancelled:
+                return self.result("error", "cancelled", evidence=evidence)
+            if driven.timed_out or driven.returncode != 0 or not stats_path.is_file():
+                why = "did not finish in time" if driven.timed_out else f"exited {driven.returncode}"
+                return self.result("error", f"the locust driver {why}: {_tail(out / 'locust.log', 8)}",
+                                   evidence=evidence)
+            if server.poll() is not None:
+                return self.result("error", f"the server exited ({server.returncode}) during the load run: "
+                                   f"{_tail(out / 'server.log')}", evidence=evidence)
+            evidence.append(ctx.rel(stats_path))
+            stats = json.loads(stats_path.read_text(encoding="utf-8"))
+        finally:
+            _stop(server)
+        return self._verdict(ctx, targets, origin, profile, stats, evidence)
+
+    def _wait_ready(self, server: subprocess.Popen[bytes], port: int, limit_s: int, ctx: GateContext) -> str | None:
+        """None once the server accepts connections; else why it never did."""
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            if ctx.cancelled.is_set():
+                return "cancelled"
+            if server.poll() is not None:
+                return f"the app server exited with code {server.returncode} before it listened"
+            if _listening(port):  # uvicorn binds only after the app's start-up (lifespan) completed
+                return None
+            ctx.cancelled.wait(0.1)
+        return f"the app server did not listen on 127.0.0.1:{port} within {limit_s} s (BO_STARTUP_SECONDS)"
+
+    def _verdict(self, ctx: GateContext, targets: list[Endpoint], origin: str, profile: Profile,
+                 stats: dict[str, Any], evidence: list[str]) -> GateResult:
+        th = ctx.config.thresholds
+        by_ref = {ep.ref: ep for ep in targets}
+        findings: list[Finding] = []
+        for row in stats["endpoints"]:
+            ep = by_ref[row["name"]]
+            if row["rate_limited"]:
+                findings.append(self.finding(
+                    "PF003", f"{ep.ref} answered 429 to {row['rate_limited']} of {row['requests']} requests "
+                             f"(limited while asked about {row['rps']:g} rps by {profile.users} users); its latency "
+                             "was not measured and it is left out of the p95 verdict. Exempt loopback or the load "
+                             "profile from the rate limiter to measure the endpoint itself.",
+                    title=f"Rate limited: {ep.ref}", path=ep.file, line=ep.line,
+                    evidence=json.dumps(row, sort_keys=True)))
+                continue
+            p95 = row["p95_ms"]
+            if p95 is not None and p95 >= th.api_p95_ms:
+                findings.append(self.finding(
+                    "PF001", f"{ep.ref} has p95 {p95:g} ms (p50 {row['p50_ms']:g} ms, p99 {row['p99_ms']:g} ms, "
+                             f"{row['requests']} requests at {row['rps']:g} rps, {profile.users} users); it must "
+                             f"stay below {th.api_p95_ms:g} ms. Move slow or blocking work out of the handler "
+                             f"({ep.handler}): a background job, an index, pagination or a cache.",
+                    title=f"p95 {ep.ref} at or above {th.api_p95_ms:g} ms", path=ep.file, line=ep.line,
+                    evidence=json.dumps(row, sort_keys=True)))
+        total = stats["total"]
+        requests, failures = int(total["requests"]), int(total["failures"])
+        error_rate = round(100.0 * failures / requests, 3) if requests else 0.0
+        if failures and error_rate >= th.error_rate_percent:
+            worst = sorted((r for r in stats["endpoints"] if r["failures"]), key=lambda r: -r["failures"])
+            listed = ", ".join(f"{r['name']} {r['failures']}/{r['requests']}" for r in worst[:5])
+            samples = "; ".join(f"{e['name']}: {e['error']} ×{e['occurrences']}" for e in stats["errors"][:3])
+            top = by_ref.get(worst[0]["name"]) if worst else None
+            findings.append(self.finding(
+                "PF002", f"{failures} of {requests} requests failed under load ({error_rate:g} %, 5xx, connection "
+                         f"errors and timeouts); the error rate must stay below {th.error_rate_percent:g} %. "
+                         f"Failing: {listed}. Fix the errors the server log shows ({samples}).",
+                title=f"Error rate {error_rate:g} % at or above {th.error_rate_percent:g} %",
+                path=top.file if top else None, line=top.line if top else None, evidence=samples or None))
+        if requests == 0:
+            return self.result("error", "the load run sent no request (see locust.log)", evidence=evidence)
+        measured = stats["measured"]
+        metrics: dict[str, float | int | str | bool | None] = {
+            "p50_ms": measured["p50_ms"], "p95_ms": measured["p95_ms"], "p99_ms": measured["p99_ms"],
+            "rps": total["rps"], "error_rate": error_rate, "requests": requests, "failures": failures,
+            "users": profile.users, "seconds": profile.seconds, "endpoints": len(targets),
+            "rate_limited_endpoints": sum(1 for r in stats["endpoints"] if r["rate_limited"]),
+            "api_p95_threshold_ms": th.api_p95_ms, "error_rate_threshold_percent": th.error_rate_percent,
+        }
+        status: GateStatus = ("fail" if any(f.severity in ("high", "critical") for f in findings)
+                              else "warn" if findings else "pass")
+        p95 = "n/a" if measured["p95_ms"] is None else f"{measured['p95_ms']:g} ms"
+        summary = (f"{len(targets)} endpoint(s) ({origin}), {profile.users} users for {profile.seconds} s: "
+                   f"{requests} requests at {total['rps']:g} rps, p95 {p95}, error rate {error_rate:g} %")
+        return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
