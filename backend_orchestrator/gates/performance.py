@@ -30,7 +30,9 @@ Why it matters
 Rules
     PF001 an endpoint's p95 at or above ``thresholds.api_p95_ms`` (high) · PF002 the error rate
     (5xx, connection errors, timeouts) at or above ``thresholds.error_rate_percent`` (high) ·
-    PF003 an endpoint answered 429: reported as rate limited and left out of the p95 verdict (low).
+    PF003 an endpoint answered 429: reported as rate limited and left out of the p95 verdict (low) ·
+    PF004 a SQL statement's p95 under load at or above ``thresholds.db_query_ms`` (high), timed by
+    SQLAlchemy cursor events injected into the server (``querytiming``; log ``sql-timing.jsonl``).
 Use instead
     Move slow work out of the request (background jobs, caching, indexes, pagination); fix the 5xx
     the driver log lists; exempt loopback or the load profile from the rate limiter to measure it.
@@ -64,6 +66,7 @@ from ..config import target_python
 from ..contracts.config import ProjectConfig
 from ..contracts.registry import Endpoint
 from ..contracts.report import Finding, GateResult, GateStatus
+from . import querytiming
 from .base import Gate, GateContext, Rule
 
 DRIVER = Path(__file__).with_name("performance_locust.py")
@@ -189,6 +192,10 @@ class PerformanceGate(Gate):
              help="The endpoint answered 429 under the load profile, so its latency would measure the rate "
                   "limiter, not the endpoint; it is left out of the p95 verdict. Exempt loopback or the load "
                   "profile from the limiter to measure it."),
+        Rule("PF004", "Slow SQL statement under load", "high", "slow-query", clause="BS-MET-002",
+             help="A normalised SQL statement's p95 while the app served the load profile is at or above "
+                  "thresholds.db_query_ms (50 ms by default). Check its plan with EXPLAIN: add the missing index, "
+                  "paginate, or select fewer rows."),
     )
 
     def time_limit(self, config: ProjectConfig) -> float:
@@ -238,7 +245,8 @@ class PerformanceGate(Gate):
             if migrated.returncode != 0:
                 return self.result("error", f"`alembic upgrade head` on the scratch database failed: "
                                    f"{_tail(out / 'alembic.log', 5)}", evidence=evidence)
-        env = process.target_env(extra)
+        sql_log = out / "sql-timing.jsonl"
+        env = querytiming.timer_env(sql_log, root, process.target_env(extra))
         port = _free_port()
         server: subprocess.Popen[bytes] | None = None
         try:
@@ -278,7 +286,11 @@ class PerformanceGate(Gate):
             stats = json.loads(stats_path.read_text(encoding="utf-8"))
         finally:
             _stop(server)
-        return self._verdict(ctx, targets, origin, profile, stats, evidence)
+        queries = querytiming.analyse(sql_log)
+        if sql_log.is_file():
+            (out / "sql-stats.json").write_text(queries.to_json(), encoding="utf-8")
+            evidence += [ctx.rel(sql_log), ctx.rel(out / "sql-stats.json")]
+        return self._verdict(ctx, targets, origin, profile, stats, evidence, queries)
 
     def _wait_ready(self, server: subprocess.Popen[bytes], port: int, limit_s: int, ctx: GateContext) -> str | None:
         """None once the server accepts connections; else why it never did."""
@@ -294,10 +306,21 @@ class PerformanceGate(Gate):
         return f"the app server did not listen on 127.0.0.1:{port} within {limit_s} s (BO_STARTUP_SECONDS)"
 
     def _verdict(self, ctx: GateContext, targets: list[Endpoint], origin: str, profile: Profile,
-                 stats: dict[str, Any], evidence: list[str]) -> GateResult:
+                 stats: dict[str, Any], evidence: list[str],
+                 queries: querytiming.QueryStats | None = None) -> GateResult:
         th = ctx.config.thresholds
         by_ref = {ep.ref: ep for ep in targets}
         findings: list[Finding] = []
+        queries = queries or querytiming.QueryStats()
+        for slow in queries.slow(th.db_query_ms):
+            path, line = querytiming.split_site(slow.site)
+            findings.append(self.finding(
+                "PF004", f"Under load the statement `{querytiming.short(slow.sql, 200)}` has p95 {slow.p95_ms:g} ms "
+                         f"(p50 {slow.p50_ms:g} ms, max {slow.max_ms:g} ms, {slow.count} runs); it must stay below "
+                         f"{th.db_query_ms:g} ms. Check its plan with EXPLAIN: add the missing index, paginate, or "
+                         "select fewer rows.",
+                title=f"Slow SQL statement under load: p95 {slow.p95_ms:g} ms", path=path, line=line,
+                evidence=slow.sql))
         for row in stats["endpoints"]:
             ep = by_ref[row["name"]]
             if row["rate_limited"]:
@@ -341,6 +364,7 @@ class PerformanceGate(Gate):
             "users": profile.users, "seconds": profile.seconds, "endpoints": len(targets),
             "rate_limited_endpoints": sum(1 for r in stats["endpoints"] if r["rate_limited"]),
             "api_p95_threshold_ms": th.api_p95_ms, "error_rate_threshold_percent": th.error_rate_percent,
+            **queries.metrics(),
         }
         status: GateStatus = ("fail" if any(f.severity in ("high", "critical") for f in findings)
                               else "warn" if findings else "pass")

@@ -3,15 +3,22 @@
 What it does
     Runs ``python -m coverage run -m pytest`` in a subprocess of the target's interpreter, with a
     timeout, writing JUnit XML and a coverage JSON report as evidence; counts results from the
-    JUnit XML and reads total line coverage from the JSON.
+    JUnit XML and reads total line coverage from the JSON. When the task has a ``base_commit`` and the
+    project is a git checkout, the lines changed since it (``git diff --unified=0`` against the working
+    tree, untracked files included) are intersected with the coverage report: coverage of the changed
+    lines. Every SQL statement the suite runs is timed by SQLAlchemy cursor events injected into the
+    subprocess (``querytiming``), tagged with the running test.
 Why it matters
     An agent's "done" means nothing until the project's own tests pass, and untested code is
     where regressions hide (standards TEST-*, BS-MET coverage > 80 %).
 Rules
     TST001 a test failed or errored (high) · TST002 coverage at or below the threshold (medium) ·
-    TST003 no tests were collected (high)
+    TST003 no tests were collected (high) · TST004 a SQL statement's p95 at or above
+    ``thresholds.db_query_ms`` (high) · TST005 N+1: the same SELECT run ≥ 10 times within one test
+    (medium) · TST006 coverage of the changed lines at or below the threshold (medium)
 Use instead
-    Fix the failing test or the code; add tests for the uncovered lines the report lists.
+    Fix the failing test or the code; add tests for the uncovered lines the report lists; add the
+    missing index or eager-load the relationship (``selectinload``) the statement repeats.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ from pathlib import Path
 from .. import process
 from ..config import target_python
 from ..contracts.config import ProjectConfig
-from ..contracts.report import GateResult, GateStatus
+from ..contracts.report import Finding, GateResult, GateStatus
+from . import changed_lines, querytiming
 from .base import Gate, GateContext, Rule
 
 MODULE_PROBE = ("import importlib.util as u, sys; "
@@ -71,6 +79,18 @@ class TestsGate(Gate):
         Rule("TST003", "No tests", "high", "missing-tests", clause="TEST-023",
              help="The project has no test suite, or pytest collected no tests from it. Add tests named "
                   "test_*.py under the configured tests folder."),
+        Rule("TST004", "Slow SQL statement", "high", "slow-query", clause="BS-MET-002",
+             help="A normalised SQL statement's p95 during the test run is at or above thresholds.db_query_ms "
+                  "(50 ms by default). Check its plan (EXPLAIN QUERY PLAN / EXPLAIN ANALYZE): add the missing "
+                  "index, select fewer rows or columns, or move the work out of the query."),
+        Rule("TST005", "N+1 query pattern", "medium", "slow-query", clause="DB-018",
+             help="The same SELECT ran 10 times or more within one test: a lazy relationship or a query in a "
+                  "loop. Eager-load what the response needs (selectinload/joinedload) or fetch in one query; "
+                  "set lazy=\"raise\" on relationships that must never load lazily."),
+        Rule("TST006", "Changed lines not covered", "medium", "coverage", clause="TEST-002",
+             help="Coverage of the lines the task changed (git diff against the task's base commit) is at or "
+                  "below the coverage threshold. Add tests that execute the listed lines, error branches "
+                  "included."),
     )
 
     def time_limit(self, config: ProjectConfig) -> float:
@@ -95,7 +115,9 @@ class TestsGate(Gate):
         for stale in (junit, data, cov_json):
             stale.unlink(missing_ok=True)
         sources = _source_packages(root, cfg.source, cfg.tests)
-        env = process.target_env({"COVERAGE_FILE": str(data), "HYPOTHESIS_STORAGE_DIRECTORY": str(out / "hypothesis")})
+        sql_log = out / "sql-timing.jsonl"
+        env = querytiming.timer_env(sql_log, root, process.target_env(
+            {"COVERAGE_FILE": str(data), "HYPOTHESIS_STORAGE_DIRECTORY": str(out / "hypothesis")}))
         argv = [python, "-m", "coverage", "run", f"--data-file={data}", f"--source={','.join(sources)}",
                 "-m", "pytest", cfg.tests, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
                 "-o", "junit_family=xunit1"]
@@ -134,6 +156,7 @@ class TestsGate(Gate):
             report = json.loads(cov_json.read_text(encoding="utf-8"))
             percent = round(float(report["totals"]["percent_covered"]), 2)
             metrics["coverage_percent"] = percent
+            findings += self._changed_lines(ctx, report, metrics)
             if percent <= cfg.thresholds.coverage_percent:
                 worst = sorted(report.get("files", {}).items(),
                                key=lambda kv: kv[1]["summary"]["percent_covered"])[:5]
@@ -146,7 +169,74 @@ class TestsGate(Gate):
             metrics["coverage_percent"] = None
             return self.result("error", "coverage produced no report (see coverage.log)", metrics=metrics,
                                findings=findings, evidence=evidence)
+        findings += self._queries(ctx, sql_log, out, metrics, evidence)
         status: GateStatus = "fail" if findings else "pass"
         summary = (f"{metrics['passed']}/{counts['tests']} passed, coverage {metrics['coverage_percent']} % "
                    f"(threshold > {cfg.thresholds.coverage_percent:g} %)")
+        changed = metrics.get("changed_lines_coverage_percent")
+        if changed is not None:
+            summary += f", changed lines {changed} %"
+        elif metrics.get("changed_lines_note"):
+            summary += f", changed lines not measured: {metrics['changed_lines_note']}"
+        if metrics.get("queries"):
+            summary += f", {metrics['queries']} SQL statements (p95 {metrics['query_p95_ms']} ms)"
         return self.result(status, summary, metrics=metrics, findings=findings, evidence=evidence)
+
+    def _changed_lines(self, ctx: GateContext, report: dict[str, object],
+                       metrics: dict[str, float | int | str | bool | None]) -> list[Finding]:
+        """TST006, and the ``changed_lines_coverage_percent`` metric (None with a note when not measured)."""
+        metrics["changed_lines_coverage_percent"] = None
+        base = ctx.task.base_commit if ctx.task is not None else None
+        if not base:
+            metrics["changed_lines_note"] = "the task has no base commit" if ctx.task is not None else ""
+            return []
+        changed, reason = changed_lines.changed_lines(ctx.root, base, ctx.evidence_dir / "tests", ctx.cancelled)
+        if changed is None:
+            metrics["changed_lines_note"] = reason
+            return []
+        measured = changed_lines.intersect(changed, report)
+        metrics["changed_lines_coverage_percent"] = measured.percent
+        metrics["changed_lines"] = measured.measurable
+        if measured.percent is None:
+            metrics["changed_lines_note"] = measured.note
+            return []
+        threshold = ctx.config.thresholds.coverage_percent
+        if measured.percent > threshold:
+            return []
+        listed = "; ".join(f"{path} lines {changed_lines.ranges(lines)}" for path, lines in measured.uncovered.items())
+        first = next(iter(measured.uncovered.items()), None)
+        return [self.finding(
+            "TST006", f"Only {measured.covered} of the {measured.measurable} lines changed since {base[:12]} are "
+                      f"covered ({measured.percent:g} %); it must exceed {threshold:g} %. Not executed by any "
+                      f"test: {listed}. Add tests that run them, error branches included.",
+            title=f"Changed lines coverage {measured.percent:g} % is not above {threshold:g} %",
+            path=first[0] if first else None, line=first[1][0] if first else None, evidence=listed or None)]
+
+    def _queries(self, ctx: GateContext, sql_log: Path, out: Path,
+                 metrics: dict[str, float | int | str | bool | None], evidence: list[str]) -> list[Finding]:
+        """TST004 and TST005 from the timer's log, and the query metrics."""
+        stats = querytiming.analyse(sql_log)
+        metrics.update(stats.metrics())
+        if not sql_log.is_file():
+            return []
+        (out / "sql-stats.json").write_text(stats.to_json(), encoding="utf-8")
+        evidence += [ctx.rel(sql_log), ctx.rel(out / "sql-stats.json")]
+        threshold = ctx.config.thresholds.db_query_ms
+        findings: list[Finding] = []
+        for slow in stats.slow(threshold):
+            path, line = querytiming.split_site(slow.site)
+            findings.append(self.finding(
+                "TST004", f"The statement `{querytiming.short(slow.sql, 200)}` has p95 {slow.p95_ms:g} ms "
+                          f"(p50 {slow.p50_ms:g} ms, max {slow.max_ms:g} ms, {slow.count} runs) during the tests; "
+                          f"it must stay below {threshold:g} ms. Check its plan with EXPLAIN: add the missing index, "
+                          "select fewer rows, or move the work out of the query.",
+                title=f"Slow SQL statement: p95 {slow.p95_ms:g} ms", path=path, line=line, evidence=slow.sql))
+        for repeated in stats.n_plus_one:
+            path, line = querytiming.split_site(repeated.site)
+            findings.append(self.finding(
+                "TST005", f"N+1 pattern: `{querytiming.short(repeated.sql, 200)}` ran {repeated.count} times in "
+                          f"{repeated.context}. Load the related rows in one query (selectinload/joinedload, or "
+                          "an IN query) instead of one per parent.",
+                title=f"N+1 pattern: the same SELECT {repeated.count}× in one test", path=path, line=line,
+                evidence=repeated.sql))
+        return findings
