@@ -131,24 +131,29 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
         gates: Annotated[list[str] | None, Field(description="Gate ids; default: the assignment's gates")] = None,
         wait_seconds: Annotated[float | None, Field(
             description="How long to wait before returning 'running' (0-50, default 40)")] = None,
+        cancel: Annotated[bool, Field(description="Stop the task's running validation instead")] = False,
     ) -> RunStatus:
         """Run the quality gates on the target project (real tests, coverage, ...). Returns the report,
         or status 'running' with a run id: call again with the same task_id to attach. Pass moves the
-        task to done; fail lists findings with path:line and the fix."""
+        task to done; fail lists findings with path:line and the fix. cancel=true stops the running
+        validation (verdict 'cancelled'; the task goes back to in_progress)."""
+        from .workflow.validate import cancel as stop
         from .workflow.validate import check_wait, start_validation, status_of
 
         with call("validate_results", task_id):
             wait = check_wait(wait_seconds)
+            if cancel:
+                return await anyio.to_thread.run_sync(stop, project, task_id, wait)
             run, attached = await anyio.to_thread.run_sync(start_validation, project, task_id, gates)
             deadline = time.monotonic() + wait
             reported, last_sent = None, 0.0
-            while not run.done_event.is_set() and time.monotonic() < deadline:
+            while not run.finished() and time.monotonic() < deadline:
                 progress = run.progress
                 # on every change, and every few seconds as a heartbeat for clients that time out on silence
                 if (progress.done, progress.current) != reported or time.monotonic() - last_sent > HEARTBEAT_S:
                     reported, last_sent = (progress.done, progress.current), time.monotonic()
                     await ctx.report_progress(progress.done, progress.total,
-                                              (f"running gate {progress.current}" if progress.current else "starting")
+                                              (f"running {progress.current}" if progress.current else "starting")
                                               + f" ({progress.done}/{progress.total} done)")
                 await anyio.sleep(0.1)
             return status_of(run, attached)

@@ -12,7 +12,13 @@ from .paging import paginate
 
 
 def get_task(project: Project, task_id: str) -> Task:
-    return project.store.load_task(task_id, copy=False)
+    task = project.store.load_task(task_id, copy=False)
+    if task.status == "validating":  # is a run still going on somewhere? a dead one is marked error now
+        from .validate import recover
+
+        if recover(project):
+            task = project.store.load_task(task_id, copy=False)
+    return task
 
 
 def list_tasks(project: Project, status: str | None = None, kind: str | None = None,

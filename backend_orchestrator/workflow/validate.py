@@ -4,12 +4,17 @@
 ``validate_results`` waits up to a bounded time and returns the report or a ``running`` status.
 When a run ends, its report is written (JSON and Markdown), the task moves to ``done`` or
 ``failed``, tasks waiting on it are released, and a passing api task publishes ``backend.api.ready``.
+A run another server process executes is attached through its run.json; one whose process died is
+marked ``error`` (and its task ``failed``) on the first validation call of the next process.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from ..contracts.report import GateResult, RunStatus, ValidationReport
 from ..contracts.task import ValidationSummary
@@ -58,13 +63,78 @@ def _choose_gates(project: Project, requested: list[str] | None, assigned: list[
     return known
 
 
+_recovered: set[Path] = set()
+_recovering = threading.Lock()
+
+
+def recover(project: Project) -> list[str]:
+    """Once per project and process: mark runs whose server process died ``error``; their tasks, if
+    still validating, move to ``failed``. Returns the run ids marked."""
+    with _recovering:
+        if project.root in _recovered:
+            return []
+        _recovered.add(project.root)
+    found = runs.records(project.store)
+    latest = {str(data.get("task_id") or "project"): data.get("run_id") for _, data in found}
+    marked = []
+    for path, data in found:
+        if runs.orphaned(data):
+            _mark_dead(project, path, data, latest.get(str(data.get("task_id") or "project")) == data.get("run_id"))
+            marked.append(str(data.get("run_id")))
+    return marked
+
+
+def _mark_dead(project: Project, path: Path, data: dict[str, Any], latest: bool) -> None:
+    store = project.store
+    run_id, task_id = str(data["run_id"]), data.get("task_id")
+    data.update(status="error", message=runs.DIED)
+    store.write_json(path, None, data)
+    if task_id is None or not latest:
+        return
+    with store.locked():
+        task = store.load_task(task_id)
+        if task.status != "validating":
+            return
+        progress = data.get("gate_progress") or {}
+        task.validation = ValidationSummary(
+            run_id=run_id, verdict="error", finished_at=project.clock(),
+            gates={g: str((progress.get(g) or {}).get("status", "error")) for g in data.get("gates", [])},
+            findings=0, report_path=relative(project.root, path))
+        transition(project, task, "failed", note=f"run {run_id}: error ({runs.DIED})")
+        store.save_task(task)
+    from ..events import publish
+
+    publish(project, "backend.task.failed", {"task_id": task_id, "run_id": run_id, "verdict": "error",
+                                              "report_path": relative(project.root, path)})
+
+
+def _running(project: Project, owner: str) -> runs.Run | None:
+    """The run going on for ``owner``: in this process, or in another live server process (from disk)."""
+    existing = runs.active(project.root, owner)
+    if existing is not None:
+        return existing
+    found = runs.records(project.store, owner)
+    if not found or found[-1][1].get("status") != "running":
+        return None
+    path, data = found[-1]
+    if runs.orphaned(data):
+        _mark_dead(project, path, data, True)
+        return None
+    if runs.is_ours(data):
+        return None  # pragma: no cover - a live run of this process is in memory
+    return runs.remote(project.root, path, data)
+
+
 def start_validation(project: Project, task_id: str | None, gates: list[str] | None = None) -> tuple[runs.Run, bool]:
     """Start a run for ``task_id`` (None: the whole project), or attach to the one going on."""
     owner = task_id or "project"
-    existing = runs.active(project.root, owner)
     store = project.store
     if task_id is not None:
-        task = store.load_task(task_id)  # unknown ids fail before anything else
+        store.load_task(task_id)  # unknown ids fail before anything else
+    recover(project)
+    existing = _running(project, owner)
+    if task_id is not None:
+        task = store.load_task(task_id)  # again: recovery may have moved it
         if gates is not None:
             _choose_gates(project, gates, None, None)
         if existing:
@@ -93,7 +163,7 @@ def start_validation(project: Project, task_id: str | None, gates: list[str] | N
             transition(project, task, "validating", note=f"run {run_id}: {', '.join(chosen)}")
             store.save_task(task)
     run = runs.Run(run_id=run_id, task_id=task_id, root=project.root, gates=chosen,
-                   started_at=project.clock(), evidence_dir=evidence)
+                   started_at=project.clock(), evidence_dir=evidence, store=store)
 
     def context(r: runs.Run) -> GateContext:
         task = store.load_task(task_id) if task_id else None
@@ -150,11 +220,13 @@ def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
 
 
 def status_of(run: runs.Run, attached: bool) -> RunStatus:
-    if not run.done_event.is_set():
+    if not run.finished():
+        progress = run.progress
         return RunStatus(run_id=run.run_id, task_id=run.task_id, status="running", attached=attached,
-                         progress=run.progress,
-                         message=f"validation is running ({run.progress.done}/{run.progress.total} gates done"
-                                 + (f", now {run.current}" if run.current else "")
+                         progress=progress,
+                         message=f"validation is running ({progress.done}/{progress.total} gates done"
+                                 + (f", now {progress.current}" if progress.current else "")
+                                 + (f"; in server process {run.pid}" if run.remote else "")
                                  + "); call validate_results again with the same task_id to attach")
     if run.report is None:
         return RunStatus(run_id=run.run_id, task_id=run.task_id, status="error", attached=attached,
@@ -180,7 +252,7 @@ def validate_results(project: Project, task_id: str | None, gates: list[str] | N
     run, attached = start_validation(project, task_id, gates)
     deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
     seen = -1
-    while not run.done_event.is_set():
+    while not run.finished():
         if on_progress and run.progress.done != seen:
             seen = run.progress.done
             on_progress(run)
@@ -191,12 +263,21 @@ def validate_results(project: Project, task_id: str | None, gates: list[str] | N
     return status_of(run, attached)
 
 
-def cancel(project: Project, task_id: str | None) -> bool:
-    run = runs.active(project.root, task_id or "project")
+def cancel(project: Project, task_id: str | None, wait_seconds: float = DEFAULT_WAIT_S) -> RunStatus:
+    """Cancel the run going on for ``task_id``: its gates stop and kill their subprocesses; the run ends
+    ``cancelled`` and the task returns to ``in_progress``. Waits up to ``wait_seconds`` for the end."""
+    owner = task_id or "project"
+    status = project.store.load_task(task_id).status if task_id is not None else None
+    run = _running(project, owner)
     if run is None:
-        return False
-    run.cancel_event.set()
-    return True
+        what = f"{task_id} is {status!r}" if task_id is not None else "the project"
+        raise InvalidTransition(f"{what}; no validation run is going on to cancel")
+    if run.remote:
+        raise InvalidTransition(f"run {run.run_id} of {owner} runs in another server process (pid {run.pid}); "
+                                "cancel it through that server")
+    run.cancel()
+    run.wait(wait_seconds)
+    return status_of(run, True)
 
 
 __all__ = ["FINAL", "cancel", "check_wait", "start_validation", "status_of", "validate_results"]
