@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,26 @@ class Completed:
     duration_s: float = 0.0
 
 
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has Linux kill the child when the thread that started it dies.
+
+    Children run in their own process group (so a timeout can kill the whole group), which also
+    means they would outlive a server killed mid-run; ``PR_SET_PDEATHSIG`` closes that gap. libc is
+    loaded here, in the parent: the function the child runs between fork and exec calls into C only.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+    return arm
+
+
 def target_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _DROP}
     env.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"})
@@ -38,7 +60,7 @@ def run(argv: list[str], *, cwd: Path, timeout: float, log: Path, env: dict[str,
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env or target_env(), start_new_session=True)
+                                env=env or target_env(), start_new_session=True, preexec_fn=die_with_parent())
         timed_out = was_cancelled = False
         while True:
             try:

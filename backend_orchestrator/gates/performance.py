@@ -255,7 +255,7 @@ class PerformanceGate(Gate):
                     [python, "-m", "uvicorn", cfg.app or "", "--host", "127.0.0.1", "--port", str(port),
                      "--app-dir", str(root), "--no-access-log", "--log-level", "warning"],
                     cwd=scratch, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                    start_new_session=True)
+                    start_new_session=True, preexec_fn=process.die_with_parent())
             evidence.append(ctx.rel(out / "server.log"))
             problem = self._wait_ready(server, port, profile.startup_s, ctx)
             if problem is not None:
