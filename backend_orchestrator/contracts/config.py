@@ -23,6 +23,14 @@ class Timeouts(Contract):
     discovery_s: float = Field(30.0, gt=0, description="importing the app (dynamic scan) or reading the database")
 
 
+class LoadProfile(Contract):
+    """The performance gate's load: locust users against the app on 127.0.0.1."""
+
+    users: int = Field(10, ge=1, le=200, description="concurrent users (also the spawn rate)")
+    seconds: int = Field(15, ge=1, le=600, description="how long the load runs")
+    startup_s: int = Field(30, ge=1, le=300, description="how long the app may take to listen")
+
+
 class ProjectConfig(Contract):
     app: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$",
                             description="import path of the ASGI/WSGI app or of its factory, e.g. 'shop.main:app'")
@@ -38,6 +46,15 @@ class ProjectConfig(Contract):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     gates: dict[str, list[str]] = Field(
         default_factory=dict, description="task kind -> gate ids, overriding the skill's manifest"
+    )
+    load: LoadProfile = Field(default_factory=LoadProfile)
+    database_env: str | None = Field(
+        None, pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="the environment variable the app reads its database URL from (e.g. SHOP_DATABASE_URL); "
+                    "the performance gate points it at a migrated scratch copy",
+    )
+    scratch_database_url: str | None = Field(
+        None, description="an empty database the database gate may migrate when the real one is not SQLite",
     )
     auth_dependencies: list[str] = Field(
         default_factory=list, description="extra callable names that authenticate a request"

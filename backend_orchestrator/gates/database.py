@@ -121,7 +121,8 @@ class DatabaseGate(Gate):
              help="The backup taken before migrating could not be restored into an identical copy. Do not "
                   "migrate this database until a backup restores."),
         Rule("DB010", "Migration round trip not run", "low", "migration", clause="BS-DB-002",
-             help=f"The database is not SQLite and no scratch database is configured. Set {SCRATCH_ENV} to "
+             help="The database is not SQLite and no scratch database is configured. Set scratch_database_url (or "
+                  f"{SCRATCH_ENV}) to "
                   "an empty database the gate may migrate (never the production one)."),
         Rule("DB011", "Models without migrations", "medium", "migration", clause="DB-010",
              help="The project declares SQLAlchemy models but has no Alembic configuration. Run `alembic "
@@ -169,17 +170,18 @@ class DatabaseGate(Gate):
                 note = "no database file yet: the round trip starts from an empty scratch database"
             before = _digest(database) if database else None
         else:
-            configured = os.environ.get(SCRATCH_ENV)
+            configured = ctx.config.scratch_database_url or os.environ.get(SCRATCH_ENV)
             if not configured:
                 metrics["migration_round_trip"] = "skipped"
                 return self.result("warn", f"round trip skipped: {mask_url(url)} is not SQLite and "
-                                   f"{SCRATCH_ENV} is not set", metrics=metrics, findings=[self.finding(
-                                       "DB010", f"Set {SCRATCH_ENV} to an empty scratch database of the same "
+                                   f"no scratch_database_url is configured", metrics=metrics, findings=[self.finding(
+                                       "DB010", f"Set scratch_database_url in the config (or {SCRATCH_ENV}) to an "
+                                       "empty scratch database of the same "
                                        "kind (e.g. a throwaway PostgreSQL database) to run the migration round "
                                        "trip and the schema checks; the configured database is never migrated.",
                                        path=ctx.rel(ini))])
             scratch_url, database, before = configured, None, None
-            note = f"scratch database {mask_url(configured)} from {SCRATCH_ENV} (no backup: not SQLite)"
+            note = f"scratch database {mask_url(configured)} (no backup: not SQLite)"
             metrics["scratch"] = mask_url(configured)
         env = process.target_env({name: scratch_url for name in _env_url_vars(ini)} | {"BO_PROBE_URL": scratch_url})
         result_path = out / "probe.json"

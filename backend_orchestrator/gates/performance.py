@@ -104,9 +104,13 @@ class Profile:
     startup_s: int
 
     @classmethod
-    def from_env(cls) -> Profile:
-        return cls(users=_env_int("BO_LOAD_USERS", 10, 1, 200), seconds=_env_int("BO_LOAD_SECONDS", 15, 1, 600),
-                   startup_s=_env_int("BO_STARTUP_SECONDS", 30, 1, 300))
+    def from_config(cls, config: ProjectConfig) -> Profile:
+        """The config's ``load`` profile; ``BO_LOAD_USERS``/``BO_LOAD_SECONDS``/``BO_STARTUP_SECONDS``
+        override it for one run (CI, tests)."""
+        load = config.load
+        return cls(users=_env_int("BO_LOAD_USERS", load.users, 1, 200),
+                   seconds=_env_int("BO_LOAD_SECONDS", load.seconds, 1, 600),
+                   startup_s=_env_int("BO_STARTUP_SECONDS", load.startup_s, 1, 300))
 
 
 def _loadable(ep: Endpoint) -> bool:
@@ -199,7 +203,7 @@ class PerformanceGate(Gate):
     )
 
     def time_limit(self, config: ProjectConfig) -> float:
-        profile = Profile.from_env()
+        profile = Profile.from_config(config)
         return profile.seconds + profile.startup_s + MARGIN_S
 
     def skip_reason(self, ctx: GateContext) -> str | None:
@@ -216,7 +220,7 @@ class PerformanceGate(Gate):
             return self.result("error", "locust is not installed next to backend-orchestrator: "
                                "pip install 'backend-orchestrator[load]'")
         cfg, root = ctx.config, ctx.root
-        profile = Profile.from_env()
+        profile = Profile.from_config(cfg)
         targets, origin = select_targets(ctx)
         out = ctx.evidence_dir / "performance"
         scratch = out / "scratch"
@@ -234,8 +238,9 @@ class PerformanceGate(Gate):
             db.unlink(missing_ok=True)
             url = f"sqlite:///{db}"
             extra["DATABASE_URL"] = url
-            if os.environ.get("BO_DATABASE_ENV", "").strip():
-                extra[os.environ["BO_DATABASE_ENV"].strip()] = url
+            database_env = cfg.database_env or os.environ.get("BO_DATABASE_ENV", "").strip()
+            if database_env:
+                extra[database_env] = url
             ini = (root / (cfg.alembic_config or "alembic.ini")).resolve()
             migrated = process.run([python, "-c", ALEMBIC_UPGRADE, str(ini)], cwd=scratch, timeout=120,
                                    log=out / "alembic.log", env=process.target_env(extra), cancelled=ctx.cancelled)
