@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..contracts.common import HTTP_METHODS
 from ..contracts.registry import Endpoint, Unresolved
 from . import literals
 from .dependencies import AuthClassifier, Dep, function_deps, parameter_deps, parameters, unwrap_annotated
-from .fastapi_routes import HTTP_METHODS, Collected, Options, Route, Router
+from .fastapi_routes import Collected, Options, Route, Router
 from .symbols import ProjectIndex, all_statements, dotted, last
 
 _VERSION = re.compile(r"^v\d+$")

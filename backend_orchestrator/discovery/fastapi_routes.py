@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import partial
 
+from ..contracts.common import HTTP_METHODS
 from ..contracts.registry import Unresolved
 from . import literals
 from .dependencies import Dep, dependency_list
-from .scopes import Scope, scopes
+from .scopes import Scope, admit_route, scopes
 from .symbols import ModuleInfo, ProjectIndex, dotted, last, walk_statements
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _DECORATORS = frozenset({m.lower() for m in HTTP_METHODS} | {"api_route"})
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
@@ -265,20 +266,10 @@ class _Collector:
         self, scope: Scope, router: Router, route: Route, line: int, conditional: bool, loop: bool
     ) -> None:
         what = f"route {'/'.join(route.methods)} {route.path!r} ({route.func.name})"
-        if loop:
-            self.note(scope, line, f"{what} is defined in a loop; not resolved")
-            return
-        unknown = [m for m in route.methods if m not in HTTP_METHODS]
-        if unknown:
-            self.note(scope, line, f"{what} uses methods {unknown} that are not recorded")
-            route.methods = [m for m in route.methods if m in HTTP_METHODS]
-        if conditional:
-            self.note(
-                scope,
-                line,
-                f"{what} is defined inside a conditional block; it exists only when the condition holds",
-            )
-        router.routes.append(route)
+        methods = admit_route(partial(self.note, scope), what, route.methods, line, conditional=conditional, loop=loop)
+        if methods is not None:
+            route.methods = methods
+            router.routes.append(route)
 
     def _class_based_view(self, scope: Scope, node: ast.ClassDef) -> None:
         for stmt in node.body:

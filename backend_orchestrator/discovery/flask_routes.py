@@ -18,9 +18,8 @@ from functools import partial
 
 from ..contracts.registry import Unresolved
 from . import literals
-from .fastapi_routes import HTTP_METHODS
 from .flask_views import Views
-from .scopes import Scope, scopes
+from .scopes import Scope, admit_route, scopes
 from .symbols import ModuleInfo, ProjectIndex, dotted, last, walk_statements
 
 APPS = frozenset({"Flask", "APIFlask"})
@@ -282,20 +281,10 @@ class _Collector:
         self, scope: Scope, node: FlaskNode, route: FlaskRoute, line: int, conditional: bool, loop: bool
     ) -> None:
         what = f"route {'/'.join(route.methods)} {route.rule!r} ({route.handler.rpartition(':')[2]})"
-        if loop:
-            self.note(scope, line, f"{what} is defined in a loop; not resolved")
-            return
-        unknown = [m for m in route.methods if m not in HTTP_METHODS]
-        if unknown:
-            self.note(scope, line, f"{what} uses methods {unknown} that are not recorded")
-            route.methods = [m for m in route.methods if m in HTTP_METHODS]
-        if conditional:
-            self.note(
-                scope,
-                line,
-                f"{what} is defined inside a conditional block; it exists only when the condition holds",
-            )
-        node.routes.append(route)
+        methods = admit_route(partial(self.note, scope), what, route.methods, line, conditional=conditional, loop=loop)
+        if methods is not None:
+            route.methods = methods
+            node.routes.append(route)
 
     def _add_url_rule(
         self, scope: Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool

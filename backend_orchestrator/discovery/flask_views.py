@@ -14,9 +14,9 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..contracts.common import HTTP_METHODS
 from . import literals
 from .dependencies import name_authenticates
-from .fastapi_routes import HTTP_METHODS
 from .scopes import Scope, scopes
 from .symbols import ProjectIndex, Ref, dotted, last
 

@@ -8,9 +8,11 @@ assignments) and its local imports, so `resolve` finds what a name written there
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
+from ..contracts.common import HTTP_METHODS
 from .symbols import Import, ModuleInfo, ProjectIndex, Ref, imported_names, walk_statements
 
 
@@ -63,3 +65,18 @@ def _scopes(info: ModuleInfo) -> list[Scope]:
             names.update(t.id for t in targets if isinstance(t, ast.Name))
         found.append(Scope(info, stmt.name, stmt.body, frozenset(names - set(imports)), imports))
     return found
+
+
+def admit_route(note: Callable[[int, str], None], what: str, methods: list[str], line: int, *,
+                conditional: bool, loop: bool) -> list[str] | None:
+    """The methods a route is recorded with, noting what static discovery cannot vouch for (FastAPI and
+    Flask alike); None when the route must not be recorded at all (defined in a loop)."""
+    if loop:
+        note(line, f"{what} is defined in a loop; not resolved")
+        return None
+    unknown = [m for m in methods if m not in HTTP_METHODS]
+    if unknown:
+        note(line, f"{what} uses methods {unknown} that are not recorded")
+    if conditional:
+        note(line, f"{what} is defined inside a conditional block; it exists only when the condition holds")
+    return [m for m in methods if m in HTTP_METHODS]
