@@ -12,7 +12,7 @@ What it does
     GET in the endpoint registry (docs and OpenAPI routes excluded). Endpoints that need parameters or
     credentials are not loaded yet (the config has no request profile).
 
-    Database: when the config has ``alembic_config`` and a *relative* SQLite ``database_url``
+    Database (``appserver``): when the config has ``alembic_config`` and a *relative* SQLite ``database_url``
     (``sqlite:///./shop.db``), the app and ``alembic upgrade head`` run with a scratch folder under the
     evidence folder as their working directory (the project is put on ``PYTHONPATH`` /
     ``--app-dir``), so the relative URL lands on a fresh, migrated copy there: the project's own
@@ -49,43 +49,23 @@ More machines
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import process
-from ..config import target_python
 from ..contracts.config import ProjectConfig
 from ..contracts.registry import Endpoint
 from ..contracts.report import Finding, GateResult, GateStatus
-from . import querytiming
+from . import appserver, querytiming
 from .base import Gate, GateContext, Rule
 
 DRIVER = Path(__file__).with_name("performance_locust.py")
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
 MARGIN_S = 90.0  # migrations, interpreter start-up, driver start and teardown
-
-# Runs in the target's interpreter: `alembic upgrade head` with the ini's script_location made absolute,
-# so that the working directory can be the scratch folder (where a relative sqlite URL then points).
-ALEMBIC_UPGRADE = """
-import os, sys
-from alembic import command
-from alembic.config import Config
-ini = sys.argv[1]
-cfg = Config(ini)
-loc = cfg.get_main_option("script_location") or ""
-if loc and ":" not in loc and not os.path.isabs(loc):
-    cfg.set_main_option("script_location", os.path.join(os.path.dirname(ini), loc).replace("%", "%%"))
-command.upgrade(cfg, "head")
-"""
 
 
 def _env_int(name: str, default: int, low: int, high: int) -> int:
@@ -131,55 +111,6 @@ def select_targets(ctx: GateContext) -> tuple[list[Endpoint], str]:
     return candidates, "every safe GET without parameters or auth"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _stop(proc: subprocess.Popen[bytes] | None) -> None:
-    """Stop a process started in its own session, and everything in its group."""
-    if proc is None:
-        return
-    for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=1)  # reap it: no zombie left behind
-
-
-def _tail(path: Path, lines: int = 12) -> str:
-    if not path.is_file():
-        return ""
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-lines:])
-
-
-def _scratch_database(cfg: ProjectConfig) -> str | None:
-    """The relative SQLite path of ``database_url`` when a migrated scratch copy can stand in for it."""
-    url = cfg.database_url or ""
-    if not cfg.alembic_config or not url.startswith("sqlite:///"):
-        return None
-    rel = url.removeprefix("sqlite:///").split("?", 1)[0]
-    if not rel or rel.startswith("/") or rel == ":memory:":
-        return None
-    return rel
-
-
 class PerformanceGate(Gate):
     id = "performance"
     title = "Latency and error rate under load"
@@ -219,96 +150,44 @@ class PerformanceGate(Gate):
         if importlib.util.find_spec("locust") is None:  # find_spec does not import (no monkey-patching)
             return self.result("error", "locust is not installed next to backend-orchestrator: "
                                "pip install 'backend-orchestrator[load]'")
-        cfg, root = ctx.config, ctx.root
-        profile = Profile.from_config(cfg)
+        profile = Profile.from_config(ctx.config)
         targets, origin = select_targets(ctx)
         out = ctx.evidence_dir / "performance"
-        scratch = out / "scratch"
         out.mkdir(parents=True, exist_ok=True)
-        scratch.mkdir(exist_ok=True)
-        for stale in ("stats.json", "server.log", "locust.log", "alembic.log"):
+        for stale in ("stats.json", "locust.log"):
             (out / stale).unlink(missing_ok=True)
-        python = target_python(root, cfg)
-        extra = {"PYTHONPATH": str(root)}
-        db_rel = _scratch_database(cfg)
         evidence: list[str] = []
-        if db_rel is not None:
-            db = (scratch / db_rel).resolve()
-            db.parent.mkdir(parents=True, exist_ok=True)
-            db.unlink(missing_ok=True)
-            url = f"sqlite:///{db}"
-            extra["DATABASE_URL"] = url
-            database_env = cfg.database_env or os.environ.get("BO_DATABASE_ENV", "").strip()
-            if database_env:
-                extra[database_env] = url
-            ini = (root / (cfg.alembic_config or "alembic.ini")).resolve()
-            migrated = process.run([python, "-c", ALEMBIC_UPGRADE, str(ini)], cwd=scratch, timeout=120,
-                                   log=out / "alembic.log", env=process.target_env(extra), cancelled=ctx.cancelled)
-            evidence.append(ctx.rel(out / "alembic.log"))
-            if migrated.cancelled:
-                return self.result("error", "cancelled", evidence=evidence)
-            if migrated.returncode != 0:
-                return self.result("error", f"`alembic upgrade head` on the scratch database failed: "
-                                   f"{_tail(out / 'alembic.log', 5)}", evidence=evidence)
-        sql_log = out / "sql-timing.jsonl"
-        env = querytiming.timer_env(sql_log, root, process.target_env(extra))
-        port = _free_port()
-        server: subprocess.Popen[bytes] | None = None
         try:
-            with open(out / "server.log", "w", encoding="utf-8") as log:
-                server = subprocess.Popen(
-                    [python, "-m", "uvicorn", cfg.app or "", "--host", "127.0.0.1", "--port", str(port),
-                     "--app-dir", str(root), "--no-access-log", "--log-level", "warning"],
-                    cwd=scratch, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                    start_new_session=True, preexec_fn=process.die_with_parent())
-            evidence.append(ctx.rel(out / "server.log"))
-            problem = self._wait_ready(server, port, profile.startup_s, ctx)
-            if problem is not None:
-                tail = _tail(out / "server.log")
-                hint = (f" (install uvicorn in the target's interpreter: {python} -m pip install uvicorn)"
-                        if "No module named uvicorn" in tail else "")
-                return self.result("error", f"{problem}{hint}" + (f"; last lines of its log:\n{tail}" if tail else ""),
-                                   evidence=evidence, metrics={"port": port, "python": python})
-            spec = {"host": f"http://127.0.0.1:{port}", "users": profile.users, "spawn_rate": profile.users,
-                    "seconds": profile.seconds,
-                    "targets": [{"name": ep.ref, "method": ep.method, "path": ep.path} for ep in targets]}
-            (out / "load-spec.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-            stats_path = out / "stats.json"
-            driven = process.run([sys.executable, str(DRIVER), str(out / "load-spec.json"), str(stats_path)],
-                                 cwd=out, timeout=profile.seconds + 60, log=out / "locust.log",
-                                 env=process.target_env(), cancelled=ctx.cancelled)
-            evidence += [ctx.rel(out / "load-spec.json"), ctx.rel(out / "locust.log")]
-            if driven.cancelled:
-                return self.result("error", "cancelled", evidence=evidence)
-            if driven.timed_out or driven.returncode != 0 or not stats_path.is_file():
-                why = "did not finish in time" if driven.timed_out else f"exited {driven.returncode}"
-                return self.result("error", f"the locust driver {why}: {_tail(out / 'locust.log', 8)}",
-                                   evidence=evidence)
-            if server.poll() is not None:
-                return self.result("error", f"the server exited ({server.returncode}) during the load run: "
-                                   f"{_tail(out / 'server.log')}", evidence=evidence)
-            evidence.append(ctx.rel(stats_path))
-            stats = json.loads(stats_path.read_text(encoding="utf-8"))
-        finally:
-            _stop(server)
+            with appserver.serve(ctx, out, profile.startup_s) as served:
+                evidence = served.evidence
+                spec = {"host": served.url, "users": profile.users, "spawn_rate": profile.users,
+                        "seconds": profile.seconds,
+                        "targets": [{"name": ep.ref, "method": ep.method, "path": ep.path} for ep in targets]}
+                (out / "load-spec.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+                stats_path = out / "stats.json"
+                driven = process.run([sys.executable, str(DRIVER), str(out / "load-spec.json"), str(stats_path)],
+                                     cwd=out, timeout=profile.seconds + 60, log=out / "locust.log",
+                                     env=process.target_env(), cancelled=ctx.cancelled)
+                evidence += [ctx.rel(out / "load-spec.json"), ctx.rel(out / "locust.log")]
+                if driven.cancelled:
+                    return self.result("error", "cancelled", evidence=evidence)
+                if driven.timed_out or driven.returncode != 0 or not stats_path.is_file():
+                    why = "did not finish in time" if driven.timed_out else f"exited {driven.returncode}"
+                    return self.result("error", f"the locust driver {why}: {appserver.tail(out / 'locust.log', 8)}",
+                                       evidence=evidence)
+                if not served.alive():
+                    return self.result("error", f"the server exited during the load run: "
+                                       f"{appserver.tail(out / 'server.log')}", evidence=evidence)
+                evidence.append(ctx.rel(stats_path))
+                stats = json.loads(stats_path.read_text(encoding="utf-8"))
+                sql_log = served.sql_log
+        except appserver.ServeError as exc:
+            return self.result("error", str(exc), evidence=exc.evidence)
         queries = querytiming.analyse(sql_log)
         if sql_log.is_file():
             (out / "sql-stats.json").write_text(queries.to_json(), encoding="utf-8")
             evidence += [ctx.rel(sql_log), ctx.rel(out / "sql-stats.json")]
         return self._verdict(ctx, targets, origin, profile, stats, evidence, queries)
-
-    def _wait_ready(self, server: subprocess.Popen[bytes], port: int, limit_s: int, ctx: GateContext) -> str | None:
-        """None once the server accepts connections; else why it never did."""
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            if ctx.cancelled.is_set():
-                return "cancelled"
-            if server.poll() is not None:
-                return f"the app server exited with code {server.returncode} before it listened"
-            if _listening(port):  # uvicorn binds only after the app's start-up (lifespan) completed
-                return None
-            ctx.cancelled.wait(0.1)
-        return f"the app server did not listen on 127.0.0.1:{port} within {limit_s} s (BO_STARTUP_SECONDS)"
 
     def _verdict(self, ctx: GateContext, targets: list[Endpoint], origin: str, profile: Profile,
                  stats: dict[str, Any], evidence: list[str],
