@@ -14,6 +14,8 @@ import pytest
 from backend_orchestrator.resources import example_dir
 from backend_orchestrator.state import Project
 
+from .pg import PgServer, postgres_server
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -77,3 +79,10 @@ def state_snapshot(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
             if p.is_file() and "logs" not in p.parts and "artifacts" not in p.parts
             and p.name not in (".lock", ".gitignore")}
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    """A throwaway PostgreSQL server for the session (tests/pg.py); skipped, with the reason, when none starts."""
+    with postgres_server() as server:
+        yield server
