@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from .common import Contract
 
@@ -23,12 +26,81 @@ class Timeouts(Contract):
     discovery_s: float = Field(30.0, gt=0, description="importing the app (dynamic scan) or reading the database")
 
 
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+SEED = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+class LoadRequest(Contract):
+    """One request the load profile sends besides the safe GETs: parameters, a body, credentials."""
+
+    method: HttpMethod = Field(description="HTTP method")
+    path: str = Field(pattern=r"^/", description="path; {name} placeholders take values the seed returned, "
+                                                 "e.g. '/api/v1/orders/{order_id}'")
+    name: str | None = Field(None, min_length=1, max_length=200,
+                             description="the name its stats are reported under; default 'METHOD path'")
+    body: Any = Field(None, alias="json", description="a JSON body to send")
+    auth: bool = Field(False, description="send the headers the seed returned (credentials)")
+    weight: int = Field(1, ge=1, le=100, description="relative share of the requests")
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _absolute(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.startswith("/"):
+            raise ValueError(f"path {value!r} must start with '/', e.g. '/api/v1/orders/{{order_id}}'")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        if value.count("{") != value.count("}") or len(PLACEHOLDER.findall(value)) != value.count("{"):
+            raise ValueError(f"path {value!r} has unbalanced braces; placeholders look like {{order_id}}")
+        for name in PLACEHOLDER.findall(value):
+            if not name.isidentifier():
+                raise ValueError(f"path {value!r} has the placeholder {{{name}}}; "
+                                 "a placeholder name is an identifier, e.g. {order_id}")
+        return value
+
+    def placeholders(self) -> list[str]:
+        return PLACEHOLDER.findall(self.path)
+
+
 class LoadProfile(Contract):
     """The performance gate's load: locust users against the app on 127.0.0.1."""
 
     users: int = Field(10, ge=1, le=200, description="concurrent users (also the spawn rate)")
     seconds: int = Field(15, ge=1, le=600, description="how long the load runs")
     startup_s: int = Field(30, ge=1, le=300, description="how long the app may take to listen")
+    requests: list[LoadRequest] = Field(
+        default_factory=list, description="requests with parameters, bodies or credentials, loaded besides "
+                                          "the safe GETs (see the performance gate for the selection rule)")
+
+
+class ServeConfig(Contract):
+    """How the runtime gates serve the app: its interface and an optional seed step."""
+
+    interface: Literal["auto", "asgi", "wsgi"] = Field(
+        "auto", description="auto: decided in the target process (an async __call__ is ASGI, a callable "
+                            "taking (environ, start_response) is WSGI, as Flask and Django apps are)")
+    seed: str | None = Field(
+        None, pattern=SEED.pattern,
+        description="'module:function' in the target's code, run on the scratch database before the server "
+                    "starts; it may return {'headers': {...}, 'values': {...}}: headers go with requests "
+                    "marked auth, values fill {placeholders} in request paths")
+    seed_timeout_s: int = Field(120, ge=1, le=1800, description="how long the seed may take")
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _function_name(cls, value: Any) -> Any:
+        if isinstance(value, str) and not SEED.fullmatch(value):
+            raise ValueError(f"seed {value!r} is not 'module:function' (e.g. 'shop.seed:seed'): it names a "
+                             "function in the project's code, never a command")
+        return value
 
 
 class ProjectConfig(Contract):
@@ -48,6 +120,7 @@ class ProjectConfig(Contract):
         default_factory=dict, description="task kind -> gate ids, overriding the skill's manifest"
     )
     load: LoadProfile = Field(default_factory=LoadProfile)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
     database_env: str | None = Field(
         None, pattern=r"^[A-Z_][A-Z0-9_]*$",
         description="the environment variable the app reads its database URL from (e.g. SHOP_DATABASE_URL); "

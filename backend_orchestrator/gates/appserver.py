@@ -2,10 +2,22 @@
 
 ``serve(ctx, out, startup_s)`` prepares a scratch database when it can (a relative SQLite
 ``database_url`` with ``alembic_config``: ``alembic upgrade head`` in a scratch folder under ``out``,
-so the project's own database is never touched), starts the configured ``app`` with uvicorn in a
-subprocess of the TARGET's interpreter on 127.0.0.1 and a free port (own process group, dies with
-us), waits until it listens, yields a :class:`Served`, and stops the whole process group on exit.
-Every statement the server runs is timed (``querytiming``; log ``out/sql-timing.jsonl``).
+so the project's own database is never touched), runs the configured seed (``serve.seed``,
+``module:function``) there, then serves the configured ``app`` in a subprocess of the TARGET's
+interpreter on 127.0.0.1 and a free port (own process group, dies with us), waits until it listens,
+yields a :class:`Served`, and stops the whole process group on exit.
+
+Both steps run ``_sqltimer/bo_serve.py`` in the target's interpreter with the scratch folder as the
+working directory and the same environment (the seed without the SQL timer, so that its inserts are
+not counted as the load's statements). The server is uvicorn for an ASGI app; for a WSGI app
+(Flask, Django) gunicorn, else waitress, else uvicorn's WSGI interface, whichever the target has
+(``Served.server`` / ``Served.interface`` say which). Each request is tagged for the SQL timer
+(``bo_request.current``), and every statement the server runs is timed (``querytiming``; log
+``out/sql-timing.jsonl``).
+
+The seed's headers are credentials: they reach us through a 0600 file in the scratch folder that is
+deleted as soon as it is read, are kept out of every repr, and any log or JSON file under ``out``
+that still contains one when the server stops has it replaced by ``[redacted]``.
 
 Failures raise :class:`ServeError` with a message that names the cause and the log to read.
 """
@@ -13,6 +25,7 @@ Failures raise :class:`ServeError` with a message that names the cause and the l
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -26,6 +39,9 @@ from ..config import target_python
 from ..contracts.config import ProjectConfig
 from . import querytiming
 from .base import GateContext
+
+BO_SERVE = querytiming.TIMER_DIR / "bo_serve.py"
+REDACTED = "[redacted]"
 
 # Runs in the target's interpreter: `alembic upgrade head` with the ini's script_location made absolute,
 # so that the working directory can be the scratch folder (where a relative sqlite URL then points).
@@ -56,9 +72,12 @@ class Served:
     port: int
     python: str
     sql_log: Path
-    evidence: list[str] = field(default_factory=list)  # project-relative logs (server, alembic)
+    scratch: Path  # the server's working directory; the place for files only the run may read
+    server: str = "unknown"  # uvicorn, gunicorn, waitress
+    interface: str = "unknown"  # asgi, wsgi
+    evidence: list[str] = field(default_factory=list)  # project-relative logs (server, alembic, seed)
     # Sent with requests that need credentials (from the seed step). Secret: never log or report.
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
     # Values for {placeholders} in configured request paths (from the seed step).
     values: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
@@ -158,6 +177,68 @@ def _wait_ready(server: subprocess.Popen[bytes], port: int, limit_s: int, ctx: G
     return f"the app server did not listen on 127.0.0.1:{port} within {limit_s} s (load.startup_s)"
 
 
+def write_private(path: Path, data: object) -> None:
+    """JSON only the owner may read (mode 0600 from creation on): for credentials handed to a subprocess."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+
+
+def secret_texts(headers: dict[str, str]) -> list[str]:
+    """The strings to keep out of files: each header value, and its credential after a scheme (Bearer …)."""
+    found = set()
+    for value in headers.values():
+        found.add(value.strip())
+        _scheme, _, credential = value.strip().partition(" ")
+        if credential.strip():
+            found.add(credential.strip())
+    return sorted((text for text in found if len(text) >= 6), key=len, reverse=True)
+
+
+def redact(folder: Path, headers: dict[str, str]) -> None:
+    """Replace any header value left in the logs and JSON files directly under ``folder``."""
+    texts = secret_texts(headers)
+    if not texts:
+        return
+    for path in folder.iterdir():
+        if not path.is_file() or path.suffix not in (".log", ".json", ".jsonl", ".txt"):
+            continue
+        content = path.read_text(encoding="utf-8", errors="replace")
+        cleaned = content
+        for text in texts:
+            cleaned = cleaned.replace(text, REDACTED)
+        if cleaned != content:
+            path.write_text(cleaned, encoding="utf-8")
+
+
+def _seed(ctx: GateContext, out: Path, scratch: Path, python: str, env: dict[str, str],
+          evidence: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Run ``serve.seed`` on the scratch database; its headers and values (empty without a seed)."""
+    spec, limit = ctx.config.serve.seed, ctx.config.serve.seed_timeout_s
+    if not spec:
+        return {}, {}
+    handed = scratch / ".bo-seed.json"
+    handed.unlink(missing_ok=True)
+    try:
+        done = process.run([python, str(BO_SERVE), "seed", spec, str(handed)], cwd=scratch, timeout=limit,
+                           log=out / "seed.log", env=env, cancelled=ctx.cancelled)
+        evidence.append(ctx.rel(out / "seed.log"))
+        if done.cancelled:
+            raise ServeError("cancelled", evidence)
+        last = tail(out / "seed.log")
+        if done.timed_out:
+            raise ServeError(f"the seed {spec!r} did not finish within {limit} s (serve.seed_timeout_s)"
+                             + (f"; last lines of seed.log:\n{last}" if last else ""), evidence)
+        if done.returncode != 0 or not handed.is_file():
+            raise ServeError(f"the seed {spec!r} failed (exit code {done.returncode})"
+                             + (f"; last lines of seed.log:\n{last}" if last else ""), evidence)
+        data = json.loads(handed.read_text(encoding="utf-8"))
+    finally:
+        handed.unlink(missing_ok=True)
+    return dict(data["headers"]), dict(data["values"])
+
+
 @contextlib.contextmanager
 def serve(ctx: GateContext, out: Path, startup_s: int) -> Iterator[Served]:
     """Serve ``ctx.config.app`` on loopback for the duration of the ``with`` block."""
@@ -165,31 +246,35 @@ def serve(ctx: GateContext, out: Path, startup_s: int) -> Iterator[Served]:
     out.mkdir(parents=True, exist_ok=True)
     scratch = out / "scratch"
     scratch.mkdir(exist_ok=True)
-    for stale in ("server.log", "alembic.log"):
+    for stale in ("server.log", "alembic.log", "seed.log"):
         (out / stale).unlink(missing_ok=True)
     python = target_python(root, cfg)
-    extra = {"PYTHONPATH": str(root)}
+    extra = {"PYTHONPATH": str(root), "BO_APP_DIR": str(root)}
     evidence: list[str] = []
     _prepare_database(ctx, out, scratch, python, extra, evidence)
+    headers, values = _seed(ctx, out, scratch, python, process.target_env(extra), evidence)
     sql_log = out / "sql-timing.jsonl"
-    env = querytiming.timer_env(sql_log, root, process.target_env(extra))
+    env = querytiming.timer_env(sql_log, root, process.target_env(
+        {**extra, "BO_TARGET_APP": cfg.app or "", "BO_SERVE_INTERFACE": cfg.serve.interface}))
     port = free_port()
+    info = scratch / ".bo-serve.json"
+    info.unlink(missing_ok=True)
     server: subprocess.Popen[bytes] | None = None
     try:
         with open(out / "server.log", "w", encoding="utf-8") as log:
             server = subprocess.Popen(
-                [python, "-m", "uvicorn", cfg.app or "", "--host", "127.0.0.1", "--port", str(port),
-                 "--app-dir", str(root), "--no-access-log", "--log-level", "warning"],
+                [python, str(BO_SERVE), "serve", str(port), str(info)],
                 cwd=scratch, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                 start_new_session=True, preexec_fn=process.die_with_parent())
         evidence.append(ctx.rel(out / "server.log"))
         problem = _wait_ready(server, port, startup_s, ctx)
         if problem is not None:
             last = tail(out / "server.log")
-            hint = (f" (install uvicorn in the target's interpreter: {python} -m pip install uvicorn)"
-                    if "No module named uvicorn" in last else "")
-            raise ServeError(f"{problem}{hint}" + (f"; last lines of its log:\n{last}" if last else ""), evidence)
-        yield Served(url=f"http://127.0.0.1:{port}", port=port, python=python, sql_log=sql_log,
-                     evidence=evidence, process=server)
+            raise ServeError(problem + (f"; last lines of its log:\n{last}" if last else ""), evidence)
+        chosen = json.loads(info.read_text(encoding="utf-8")) if info.is_file() else {}
+        yield Served(url=f"http://127.0.0.1:{port}", port=port, python=python, sql_log=sql_log, scratch=scratch,
+                     server=str(chosen.get("server", "unknown")), interface=str(chosen.get("interface", "unknown")),
+                     evidence=evidence, headers=headers, values=values, process=server)
     finally:
         stop(server)
+        redact(out, headers)

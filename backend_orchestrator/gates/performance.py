@@ -1,29 +1,39 @@
 """Gate ``performance``: latency and error rate of the running app under load (locust against uvicorn).
 
 What it does
-    Starts the configured app (``app``, e.g. ``shop.main:app``) with ``uvicorn`` in a subprocess of
-    the target's interpreter, on 127.0.0.1 and a free port, in its own process group; waits until it
-    listens; then drives it with locust headless (``performance_locust.py``, a subprocess of OUR
-    interpreter: locust monkey-patches the standard library) for a bounded time and user count, and
-    reads per endpoint and in total: requests, failures, rps, p50/p95/p99 and the error rate. Raw
-    numbers go to ``<evidence>/performance/stats.json``; logs of the server and the driver beside it.
+    Serves the configured app (``app``, e.g. ``shop.main:app``) through ``appserver``: a subprocess of
+    the target's interpreter on 127.0.0.1 and a free port, in its own process group — uvicorn for an
+    ASGI app; gunicorn, waitress or uvicorn's WSGI interface for a WSGI app (Flask, Django), whichever
+    the target has (``serve.interface``: ``auto``, ``asgi`` or ``wsgi``); the summary and the metrics
+    ``server``/``interface`` say which. It waits until the app listens, then drives it with locust
+    headless (``performance_locust.py``, a subprocess of OUR interpreter: locust monkey-patches the
+    standard library) for a bounded time and user count, and reads per target and in total: requests,
+    failures, answers by status code, rps, p50/p95/p99 and the error rate. Raw numbers go to
+    ``<evidence>/performance/stats.json``; logs of the seed, the server and the driver beside it.
 
-    Targets: the task's GET endpoints without path parameters or authentication, else every such
-    GET in the endpoint registry (docs and OpenAPI routes excluded). Endpoints that need parameters or
-    credentials are not loaded yet (the config has no request profile).
+    Targets (``performance_targets``): every safe GET (no path parameters, no authentication, not a
+    docs route) plus the requests of ``load.requests`` (method, path with ``{placeholders}``, optional
+    ``json`` body, ``auth``, ``weight``, ``name``). A configured request whose method and path match an
+    endpoint counts as that endpoint. With a task, only the task's endpoints among them are loaded
+    (all of them when none of the task's can be). A placeholder the seed did not return, or a request
+    marked ``auth`` without headers from the seed, is an ``error`` naming it.
 
-    Database (``appserver``): when the config has ``alembic_config`` and a *relative* SQLite ``database_url``
-    (``sqlite:///./shop.db``), the app and ``alembic upgrade head`` run with a scratch folder under the
-    evidence folder as their working directory (the project is put on ``PYTHONPATH`` /
-    ``--app-dir``), so the relative URL lands on a fresh, migrated copy there: the project's own
+    Database and seed (``appserver``): when the config has ``alembic_config`` and a *relative* SQLite
+    ``database_url`` (``sqlite:///./shop.db``), the app and ``alembic upgrade head`` run with a scratch
+    folder under the evidence folder as their working directory (the project is put on
+    ``PYTHONPATH``), so the relative URL lands on a fresh, migrated copy there: the project's own
     database is never touched. ``DATABASE_URL`` is set to that scratch database too, and so is the
-    variable named by the environment variable ``BO_DATABASE_ENV`` (e.g. ``SHOP_DATABASE_URL``):
-    an interim knob until the config gains a key for it. Any other database URL is left as the
-    environment gives it.
+    variable named by ``database_env`` (e.g. ``SHOP_DATABASE_URL``). Any other database URL is left
+    as the environment gives it. Then ``serve.seed`` (``module:function`` in the target's code) runs
+    there before the server starts; it may return ``{"headers": {...}, "values": {...}}``: the headers
+    (credentials) are sent with requests marked ``auth`` and reach the driver only through a 0600 file
+    in the scratch folder, deleted after the run; never a log, the spec, stats or the report. The
+    values fill the placeholders.
 
-    Load profile (interim, until the config has one): ``BO_LOAD_USERS`` (default 10, also the
-    spawn rate) and ``BO_LOAD_SECONDS`` (default 15); ``BO_STARTUP_SECONDS`` (default 30) bounds the
-    wait for the server. Users run a closed loop without think time.
+    Load profile: ``load.users`` (default 10, also the spawn rate), ``load.seconds`` (default 15) and
+    ``load.startup_s`` (default 30, the wait for the server); ``BO_LOAD_USERS``, ``BO_LOAD_SECONDS`` and
+    ``BO_STARTUP_SECONDS`` override them for one run. Users run a closed loop without think time,
+    picking targets in proportion to their ``weight``.
 Why it matters
     The mission's success metrics are p95 < 200 ms per endpoint (BS-MET-001) and an error rate below
     0.1 % under load (BS-MET-005); both only mean something measured on the served app.
@@ -62,9 +72,11 @@ from ..contracts.registry import Endpoint
 from ..contracts.report import Finding, GateResult, GateStatus
 from . import appserver, querytiming
 from .base import Gate, GateContext, Rule
+from .performance_targets import Target, fill, select_targets, unresolved
+
+__all__ = ["PerformanceGate", "Profile", "select_targets"]
 
 DRIVER = Path(__file__).with_name("performance_locust.py")
-DOCS_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
 MARGIN_S = 90.0  # migrations, interpreter start-up, driver start and teardown
 
 
@@ -93,22 +105,32 @@ class Profile:
                    startup_s=_env_int("BO_STARTUP_SECONDS", load.startup_s, 1, 300))
 
 
-def _loadable(ep: Endpoint) -> bool:
-    return (ep.method == "GET" and not ep.path_params and "{" not in ep.path and not ep.auth
-            and ep.path not in DOCS_PATHS)
+def _seedless_problem(ctx: GateContext, targets: list[Target]) -> str | None:
+    """Why the targets cannot be sent when the config has no seed to provide values and headers."""
+    if ctx.config.serve.seed:
+        return None
+    needs = [f"{name} needs {', '.join('{' + p + '}' for p in names)}"
+             for name, names in unresolved(targets, {}).items()]
+    needs += [f"{t.name} is marked auth" for t in targets if t.send_auth]
+    if not needs:
+        return None
+    return (f"load.requests: {'; '.join(needs)}, but the config has no serve.seed (\"module:function\") "
+            "to return the values and headers")
 
 
-def select_targets(ctx: GateContext) -> tuple[list[Endpoint], str]:
-    """The endpoints to load, and where they came from (for the summary)."""
-    endpoints = ctx.registries().endpoints.endpoints
-    candidates = sorted({ep.ref: ep for ep in endpoints if _loadable(ep)}.values(), key=lambda e: e.path)
-    if ctx.task is not None and ctx.task.endpoints:
-        wanted = set(ctx.task.endpoints)
-        mine = [ep for ep in candidates if ep.ref in wanted]
-        if mine:
-            return mine, "the task's endpoints"
-        return candidates, "every safe GET (none of the task's endpoints can be loaded without parameters or auth)"
-    return candidates, "every safe GET without parameters or auth"
+def _seed_problem(ctx: GateContext, targets: list[Target], served: appserver.Served) -> str | None:
+    """Why the targets cannot be sent with what the seed returned (names only, never a value)."""
+    returned = ", ".join(sorted(served.values)) or "no values"
+    missing = unresolved(targets, served.values)
+    if missing:
+        listed = "; ".join(f"{name} needs {', '.join('{' + p + '}' for p in names)}"
+                           for name, names in missing.items())
+        return f"load.requests: {listed}, which the seed {ctx.config.serve.seed!r} did not return (it returned: " \
+               f"{returned})"
+    if not served.headers and (auth := [t.name for t in targets if t.send_auth]):
+        return (f"load.requests: {', '.join(auth)} marked auth, but the seed {ctx.config.serve.seed!r} returned "
+                "no headers (return {\"headers\": {\"Authorization\": \"Bearer …\"}})")
+    return None
 
 
 class PerformanceGate(Gate):
@@ -135,13 +157,14 @@ class PerformanceGate(Gate):
 
     def time_limit(self, config: ProjectConfig) -> float:
         profile = Profile.from_config(config)
-        return profile.seconds + profile.startup_s + MARGIN_S
+        seed_s = config.serve.seed_timeout_s if config.serve.seed else 0
+        return profile.seconds + profile.startup_s + seed_s + MARGIN_S
 
     def skip_reason(self, ctx: GateContext) -> str | None:
         if not ctx.config.app:
             return "no `app` in the config (e.g. app = \"shop.main:app\"): nothing to serve"
         if not select_targets(ctx)[0]:
-            return "no GET endpoint without path parameters or authentication to load"
+            return "no GET endpoint without path parameters or authentication, and no load.requests, to load"
         return None
 
     def run(self, ctx: GateContext) -> GateResult:
@@ -152,42 +175,68 @@ class PerformanceGate(Gate):
                                "pip install 'backend-orchestrator[load]'")
         profile = Profile.from_config(ctx.config)
         targets, origin = select_targets(ctx)
+        problem = _seedless_problem(ctx, targets)
+        if problem is not None:
+            return self.result("error", problem)
         out = ctx.evidence_dir / "performance"
         out.mkdir(parents=True, exist_ok=True)
-        for stale in ("stats.json", "locust.log"):
+        for stale in ("stats.json", "locust.log", "load-spec.json"):
             (out / stale).unlink(missing_ok=True)
         evidence: list[str] = []
         try:
             with appserver.serve(ctx, out, profile.startup_s) as served:
                 evidence = served.evidence
-                spec = {"host": served.url, "users": profile.users, "spawn_rate": profile.users,
-                        "seconds": profile.seconds,
-                        "targets": [{"name": ep.ref, "method": ep.method, "path": ep.path} for ep in targets]}
-                (out / "load-spec.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-                stats_path = out / "stats.json"
-                driven = process.run([sys.executable, str(DRIVER), str(out / "load-spec.json"), str(stats_path)],
-                                     cwd=out, timeout=profile.seconds + 60, log=out / "locust.log",
-                                     env=process.target_env(), cancelled=ctx.cancelled)
-                evidence += [ctx.rel(out / "load-spec.json"), ctx.rel(out / "locust.log")]
-                if driven.cancelled:
-                    return self.result("error", "cancelled", evidence=evidence)
-                if driven.timed_out or driven.returncode != 0 or not stats_path.is_file():
-                    why = "did not finish in time" if driven.timed_out else f"exited {driven.returncode}"
-                    return self.result("error", f"the locust driver {why}: {appserver.tail(out / 'locust.log', 8)}",
-                                       evidence=evidence)
-                if not served.alive():
-                    return self.result("error", f"the server exited during the load run: "
-                                       f"{appserver.tail(out / 'server.log')}", evidence=evidence)
-                evidence.append(ctx.rel(stats_path))
-                stats = json.loads(stats_path.read_text(encoding="utf-8"))
+                problem = _seed_problem(ctx, targets, served)
+                if problem is not None:
+                    return self.result("error", problem, evidence=evidence)
+                stats = self._drive(ctx, out, profile, targets, served, evidence)
+                if isinstance(stats, GateResult):
+                    return stats
                 sql_log = served.sql_log
         except appserver.ServeError as exc:
             return self.result("error", str(exc), evidence=exc.evidence)
         queries = querytiming.analyse(sql_log)
         if sql_log.is_file():
-            (out / "sql-stats.json").write_text(queries.to_json(), encoding="utf-8")
+            (out / "sql-stats.json").write_text(queries.to_json(ctx.config.thresholds.db_query_ms), encoding="utf-8")
             evidence += [ctx.rel(sql_log), ctx.rel(out / "sql-stats.json")]
-        return self._verdict(ctx, targets, origin, profile, stats, evidence, queries)
+        result = self._verdict(ctx, list[Endpoint](targets), origin, profile, stats, evidence, queries)
+        result.metrics.update(server=served.server, interface=served.interface)
+        result.summary += f"; served by {served.server} ({served.interface})"
+        return result
+
+    def _drive(self, ctx: GateContext, out: Path, profile: Profile, targets: list[Target],
+               served: appserver.Served, evidence: list[str]) -> dict[str, Any] | GateResult:
+        """Run the locust driver against ``served``: its stats, or the error result."""
+        secret = served.scratch / ".bo-headers.json"  # the only place the credentials are written
+        spec = {"host": served.url, "users": profile.users, "spawn_rate": profile.users, "seconds": profile.seconds,
+                "headers_file": None,
+                "targets": [{"name": t.name, "method": t.method, "path": fill(t.path, served.values),
+                             "auth": t.send_auth, "weight": t.weight,
+                             **({"json": t.body} if t.body is not None else {})} for t in targets]}
+        try:
+            if any(t.send_auth for t in targets):
+                appserver.write_private(secret, served.headers)
+                spec["headers_file"] = str(secret)
+            (out / "load-spec.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+            stats_path = out / "stats.json"
+            driven = process.run([sys.executable, str(DRIVER), str(out / "load-spec.json"), str(stats_path)],
+                                 cwd=out, timeout=profile.seconds + 60, log=out / "locust.log",
+                                 env=process.target_env(), cancelled=ctx.cancelled)
+        finally:
+            secret.unlink(missing_ok=True)
+        evidence += [ctx.rel(out / "load-spec.json"), ctx.rel(out / "locust.log")]
+        if driven.cancelled:
+            return self.result("error", "cancelled", evidence=evidence)
+        if driven.timed_out or driven.returncode != 0 or not stats_path.is_file():
+            why = "did not finish in time" if driven.timed_out else f"exited {driven.returncode}"
+            return self.result("error", f"the locust driver {why}: {appserver.tail(out / 'locust.log', 8)}",
+                               evidence=evidence)
+        if not served.alive():
+            return self.result("error", f"the server exited during the load run: "
+                               f"{appserver.tail(out / 'server.log')}", evidence=evidence)
+        evidence.append(ctx.rel(stats_path))
+        stats: dict[str, Any] = json.loads(stats_path.read_text(encoding="utf-8"))
+        return stats
 
     def _verdict(self, ctx: GateContext, targets: list[Endpoint], origin: str, profile: Profile,
                  stats: dict[str, Any], evidence: list[str],

@@ -5,15 +5,19 @@ break the asyncio MCP server; so the gate runs ``python performance_locust.py SP
 process group and reads the JSON this script writes.
 
 SPEC (JSON, written by the gate): ``host`` (must be http://127.0.0.1:PORT), ``users``, ``spawn_rate``,
-``seconds``, ``targets`` (``[{"name": "GET /x", "method": "GET", "path": "/x"}]``).
-OUT (JSON): per target and in total: requests, failures, rate_limited (429s), rps, p50/p95/p99 in ms,
-plus the first error messages. A failure is a 5xx, a connection error or a timeout (BS-MET-005);
-a 429 counts as rate limited, neither a failure nor a latency sample of the endpoint's own work; any
-other 4xx is an answer the profile accepts.
+``seconds``, ``headers_file`` (null, or a 0600 JSON file of headers: credentials, never copied
+anywhere) and ``targets``: ``[{"name": "GET /x/{id}", "method": "GET", "path": "/x/3", "auth": false,
+"weight": 1, "json": {...}}]`` (``json`` optional; ``auth`` targets get the headers).
+OUT (JSON): per target (keyed by name) and in total: requests, failures, rate_limited (429s), rps,
+p50/p95/p99 in ms, ``answers`` (status code -> count; 0 is no answer), plus the first error messages.
+A failure is a 5xx, a connection error or a timeout (BS-MET-005); a 429 counts as rate limited,
+neither a failure nor a latency sample of the endpoint's own work; any other 4xx is an answer the
+profile accepts (``answers`` shows how many there were).
 
 Users run a closed loop without think time (each sends its next request when the previous one
 answered): for a given user count this is the heaviest load, so p95 here bounds the p95 of a paced
-profile with the same concurrency.
+profile with the same concurrency. Each user walks the targets round robin from its own offset, each
+target repeated ``weight`` times in the cycle.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +43,14 @@ def main(argv: list[str]) -> int:
     from locust.env import Environment
     from locust.stats import StatsEntry
 
-    targets: list[dict[str, str]] = spec["targets"]
+    targets: list[dict[str, Any]] = spec["targets"]
+    headers: dict[str, str] = {}
+    if spec.get("headers_file"):
+        headers = json.loads(Path(spec["headers_file"]).read_text(encoding="utf-8"))
+    cycle = [t for t in targets for _ in range(max(1, int(t.get("weight", 1))))]
     offsets = itertools.count()
     limited: dict[str, int] = {t["name"]: 0 for t in targets}
+    answers: dict[str, Counter[int]] = {t["name"]: Counter() for t in targets}
 
     class LoadUser(FastHttpUser):
         wait_time = constant(0)
@@ -54,11 +64,15 @@ def main(argv: list[str]) -> int:
         @task
         def hit(self) -> None:
             # Round robin from a per-user offset: every endpoint gets a share even when one is slow.
-            target = targets[self._next % len(targets)]
+            target = cycle[self._next % len(cycle)]
             self._next += 1
+            extra: dict[str, Any] = {"json": target["json"]} if "json" in target else {}
+            if target.get("auth"):
+                extra["headers"] = headers
             with self.client.request(target["method"], target["path"], name=target["name"],
-                                     catch_response=True) as response:
+                                     catch_response=True, **extra) as response:
                 code = response.status_code or 0
+                answers[target["name"]][code] += 1
                 if code == 429:
                     limited[target["name"]] += 1
                     response.success()
@@ -89,7 +103,8 @@ def main(argv: list[str]) -> int:
     measured = StatsEntry(env.stats, "Measured", "", use_response_times_cache=False)
     for t in targets:
         entry = env.stats.get(t["name"], t["method"])
-        row = {"name": t["name"], **numbers(entry), "rate_limited": limited[t["name"]]}
+        row = {"name": t["name"], **numbers(entry), "rate_limited": limited[t["name"]],
+               "answers": {str(code): n for code, n in sorted(answers[t["name"]].items())}}
         endpoints.append(row)
         if not limited[t["name"]]:
             measured.extend(entry)
