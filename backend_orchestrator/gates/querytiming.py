@@ -2,13 +2,34 @@
 
 The timer itself is ``_sqltimer/sitecustomize.py``, run by the TARGET's interpreter (SQLAlchemy
 ``before_cursor_execute`` / ``after_cursor_execute`` listeners on the ``Engine`` class, registered
-without editing the target's code). This module only builds the environment that injects it and
-analyses the JSON-lines log it writes: per normalised statement the count, p50, p95 and max; the
-statements at or above ``thresholds.db_query_ms`` at p95; and N+1 patterns, the same SELECT run
-``N_PLUS_ONE`` times or more within one test (the timer tags each statement with pytest's node id).
+without editing the target's code). It tags each statement with the running pytest test, or under
+load with the request being served (``_sqltimer/bo_request.py``, label ``"GET /api/v1/orders #17"``),
+and logs the plan of each distinct SELECT (``EXPLAIN QUERY PLAN`` / ``EXPLAIN (FORMAT JSON)``).
+
+This module builds the environment that injects the timer and analyses the JSON-lines log: per
+normalised statement the count, p50, p95, max, call site and plan; the statements at or above
+``thresholds.db_query_ms`` at p95; N+1 patterns, the same SELECT run ``N_PLUS_ONE`` times or more
+within one test (scope ``test``) or, under load, within one request of a route at the median over
+that route's requests (scope ``route``); and full scans of a filtered table (``queryplans``).
 Only application statements (DML: SELECT, INSERT, UPDATE, DELETE, WITH, REPLACE, not reading the
 schema catalog) count for the metrics and the findings; DDL, PRAGMAs and the introspection that
 ``create_all`` and migrations run are kept in the per-statement stats, marked ``application: false``.
+
+Evidence ``<evidence>/<gate>/sql-stats.json`` (read by the CLI to print "the slowest queries")::
+
+    {"schema_version": 1, "threshold_ms": 50.0, "queries": int, "p95_ms": float | null,
+     "schema_statements": int, "unreadable_lines": int, "plans": int,
+     "slowest": [{"sql", "count", "p50_ms", "p95_ms", "max_ms", "site": "path:line" | null,
+                  "plan": [str] | null, "full_scan": table | null, "line": one printable line}],
+     "full_scans": [the same shape, one per table read in full although filtered],
+     "n_plus_one": [{"sql", "context": test id | route, "count": runs in the test | p50 per request,
+                     "site", "scope": "test" | "route", "requests": int | null, "max_per_request": int | null}],
+     "statements": [every statement, slowest p95 first, the same shape as "slowest" without "line"]}
+
+Metrics (scalars, stable names): ``queries``, ``query_p95_ms`` (over every application statement),
+``statements`` (distinct application statements), ``slowest_query_ms`` (the worst statement's p95),
+``n_plus_one``, ``full_scans`` (tables).
+
 Hand-written because no maintained library does this across processes (``nplusone`` is stale since
 2018; see notes/gate-tooling.md §6).
 """
@@ -18,14 +39,21 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Literal
+
+from . import queryplans
 
 TIMER_DIR = Path(__file__).with_name("_sqltimer")
 N_PLUS_ONE = 10
+SLOWEST = 5
 DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE")
-CATALOG = ("sqlite_master", "sqlite_temp_master", "sqlite_schema", "pg_catalog", "information_schema")
+CATALOG = ("sqlite_master", "sqlite_temp_master", "sqlite_schema", "pg_catalog", "information_schema",
+           "alembic_version")  # the schema catalog, and migration bookkeeping
+REQUEST = re.compile(r"(.+) #\d+")  # "GET /api/v1/orders #17": the route, then the request's counter
 Metric = float | int | str | bool | None
 
 
@@ -44,9 +72,13 @@ def is_application(sql: str) -> bool:
     return sql.lstrip("( ").upper().startswith(DML) and not any(name in lowered for name in CATALOG)
 
 
-def _percentile(sorted_ms: list[float], q: float) -> float:
+def _is_select(sql: str) -> bool:
+    return sql.lstrip("( ").upper().startswith(("SELECT", "WITH"))
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list."""
-    return sorted_ms[max(0, math.ceil(q * len(sorted_ms)) - 1)]
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
 
 
 @dataclass
@@ -58,14 +90,25 @@ class StatementStats:
     max_ms: float
     site: str | None = None  # the most frequent project call site, "path:line"
     application: bool = True
+    plan: list[str] | None = None  # EXPLAIN lines, values scrubbed (SELECTs on SQLite/PostgreSQL)
+    full_scan: str | None = None  # the table the plan reads in full although the statement filters it
+
+    def line(self) -> str:
+        """One short printable line: the CLI's "slowest queries"."""
+        where = f" at {self.site}" if self.site else ""
+        scan = f" [full scan of {self.full_scan}]" if self.full_scan else ""
+        return f"{self.p95_ms:g} ms p95 ×{self.count}: {short(self.sql, 100)}{where}{scan}"
 
 
 @dataclass
 class NPlusOne:
     sql: str
-    context: str  # the pytest node id
-    count: int
+    context: str  # the pytest node id (scope "test") or the route, e.g. "GET /api/v1/orders" (scope "route")
+    count: int  # runs within the test; per request, the median over the route's requests
     site: str | None = None
+    scope: Literal["test", "route"] = "test"
+    requests: int | None = None  # scope "route": requests of the route that ran SQL
+    max_per_request: int | None = None
 
 
 @dataclass
@@ -74,20 +117,53 @@ class QueryStats:
     p95_ms: float | None = None  # over every application statement
     schema_statements: int = 0
     statements: list[StatementStats] = field(default_factory=list)  # slowest p95 first
-    n_plus_one: list[NPlusOne] = field(default_factory=list)
+    n_plus_one: list[NPlusOne] = field(default_factory=list)  # most repeats first
     unreadable_lines: int = 0
+    plans: int = 0
 
     def slow(self, threshold_ms: float) -> list[StatementStats]:
         return [s for s in self.statements if s.application and s.p95_ms >= threshold_ms]
 
-    def metrics(self) -> dict[str, Metric]:
-        slowest = [s for s in self.statements if s.application][:3]
-        return {"queries": self.queries, "query_p95_ms": self.p95_ms,
-                "slowest_queries": "; ".join(f"{s.p95_ms:g} ms p95 ×{s.count}: {short(s.sql)}"
-                                             for s in slowest) or None}
+    def slowest(self, n: int = SLOWEST, threshold_ms: float | None = None) -> list[StatementStats]:
+        """The ``n`` application statements with the highest p95, and any more at or above the threshold."""
+        app = [s for s in self.statements if s.application]
+        over = len(self.slow(threshold_ms)) if threshold_ms is not None else 0
+        return app[: max(n, over)]
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2) + "\n"
+    def full_scans(self) -> list[StatementStats]:
+        """One application statement per table read in full although filtered: the slowest, then most run."""
+        worst: dict[str, StatementStats] = {}
+        for s in sorted(self.statements, key=lambda s: (-s.p95_ms, -s.count, s.sql)):
+            if s.application and s.full_scan and s.full_scan not in worst:
+                worst[s.full_scan] = s
+        return list(worst.values())
+
+    def scope(self, scope: Literal["test", "route"]) -> list[NPlusOne]:
+        return [n for n in self.n_plus_one if n.scope == scope]
+
+    def metrics(self) -> dict[str, Metric]:
+        app = [s for s in self.statements if s.application]
+        return {"queries": self.queries, "query_p95_ms": self.p95_ms, "statements": len(app),
+                "slowest_query_ms": app[0].p95_ms if app else None, "n_plus_one": len(self.n_plus_one),
+                "full_scans": len(self.full_scans())}
+
+    def summary(self, n: int = 3) -> str:
+        """The slowest statements for a gate's summary ("" when none ran)."""
+        top = "; ".join(f"{s.p95_ms:g} ms {short(s.sql, 60)}" for s in self.slowest(n))
+        return f"slowest SQL at p95: {top}" if top else ""
+
+    def to_json(self, threshold_ms: float | None = None) -> str:
+        def entry(s: StatementStats) -> dict[str, Any]:
+            return {**asdict(s), "line": s.line()}
+
+        document = {"schema_version": 1, "threshold_ms": threshold_ms, "queries": self.queries,
+                    "p95_ms": self.p95_ms, "schema_statements": self.schema_statements,
+                    "unreadable_lines": self.unreadable_lines, "plans": self.plans,
+                    "slowest": [entry(s) for s in self.slowest(SLOWEST, threshold_ms)],
+                    "full_scans": [entry(s) for s in self.full_scans()],
+                    "n_plus_one": [asdict(n) for n in self.n_plus_one],
+                    "statements": [asdict(s) for s in self.statements]}
+        return json.dumps(document, indent=2) + "\n"
 
 
 def short(sql: str, limit: int = 90) -> str:
@@ -101,50 +177,130 @@ def split_site(site: str | None) -> tuple[str | None, int | None]:
     return path, int(line) if line.isdigit() else None
 
 
+def plan_note(s: StatementStats) -> str:
+    """" Its plan: …" for a finding's message, or "" when the statement was not explained."""
+    if not s.plan:
+        return " Check its plan with EXPLAIN."
+    return f" Its plan: {' / '.join(line.strip() for line in s.plan[:4])}."
+
+
+def full_scan_message(s: StatementStats) -> str:
+    """Why a full scan of a filtered table is a finding, naming the table, the filtered columns and the plan."""
+    scan = queryplans.full_scan(s.sql, s.plan or [])
+    table, scanned, columns = scan if scan else (s.full_scan or "?", "", [])
+    on = f" on {', '.join(f'{table}.{c}' for c in columns)}" if columns else ""
+    return (f"`{short(s.sql, 200)}` reads the whole table {table} (plan: {scanned}) although it filters it{on}: "
+            f"no index serves the condition, so every run costs a pass over {table} and grows with it. "
+            f"Add an index{on or f' on the filtered columns of {table}'} (and a migration for it)")
+
+
+def n_plus_one_message(n: NPlusOne) -> str:
+    """What an N+1 pattern is, in one sentence: per test, or per request of a route under load."""
+    sql = short(n.sql, 200)
+    if n.scope == "route":
+        return (f"{n.context} runs `{sql}` {n.count}× per request (median over its {n.requests} requests; "
+                f"at most {n.max_per_request}×).")
+    return f"N+1 pattern: `{sql}` ran {n.count} times in {n.context}."
+
+
+def _top(counter: Counter[str]) -> str | None:
+    return counter.most_common(1)[0][0] if counter else None
+
+
+@dataclass
+class _Log:
+    """What one pass over the timer's log collects."""
+
+    durations: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    sites: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    plans: dict[str, list[str]] = field(default_factory=dict)
+    per_context: Counter[tuple[str, str]] = field(default_factory=Counter)  # (test or request, SELECT) → runs
+    context_sites: dict[tuple[str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    requests: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # route → request labels
+    everything: list[float] = field(default_factory=list)
+
+
+def _read(log: Path, stats: QueryStats) -> _Log:
+    seen = _Log()
+    with log.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                row = json.loads(line)
+                if row.get("type") == "plan":
+                    seen.plans.setdefault(str(row["sql"]), [str(p) for p in row["plan"]])
+                    continue
+                sql, ms = str(row["sql"]), float(row["ms"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                stats.unreadable_lines += 1  # e.g. a line cut short when the process was killed
+                continue
+            seen.durations[sql].append(ms)
+            ctx = str(row["ctx"]) if row.get("ctx") else None
+            request = REQUEST.fullmatch(ctx) if ctx else None
+            if ctx and request:
+                seen.requests[request.group(1)].add(ctx)
+            if not is_application(sql):
+                stats.schema_statements += 1
+                continue
+            seen.everything.append(ms)
+            site = str(row["site"]) if row.get("site") else None
+            if site:
+                seen.sites[sql][site] += 1
+            if ctx and _is_select(sql):
+                seen.per_context[(ctx, sql)] += 1
+                if site:
+                    seen.context_sites[(ctx, sql)][site] += 1
+    return seen
+
+
+def _per_test(seen: _Log) -> list[NPlusOne]:
+    """One report per statement: the test that repeats it most."""
+    worst: dict[str, NPlusOne] = {}
+    for (context, sql), count in sorted(seen.per_context.items()):
+        if REQUEST.fullmatch(context) or count < N_PLUS_ONE:
+            continue
+        if sql not in worst or count > worst[sql].count:
+            worst[sql] = NPlusOne(sql, context, count, _top(seen.context_sites[(context, sql)]))
+    return list(worst.values())
+
+
+def _per_route(seen: _Log) -> list[NPlusOne]:
+    """One report per (route, statement) whose median count over the route's requests reaches N_PLUS_ONE."""
+    by_route: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for context, sql in seen.per_context:
+        request = REQUEST.fullmatch(context)
+        if request:
+            by_route[(request.group(1), sql)].append(context)
+    found = []
+    for (route, sql), _labels in sorted(by_route.items()):
+        labels = sorted(seen.requests[route])
+        counts = sorted(seen.per_context.get((label, sql), 0) for label in labels)
+        median = int(_percentile([float(c) for c in counts], 0.5))
+        if median >= N_PLUS_ONE:
+            sites: Counter[str] = Counter()
+            for label in labels:
+                sites.update(seen.context_sites.get((label, sql), Counter()))
+            found.append(NPlusOne(sql, route, median, _top(sites), "route", len(labels), counts[-1]))
+    return found
+
+
 def analyse(log: Path) -> QueryStats:
     """Statistics of the timer's log (an absent log: no statement was run, or no SQLAlchemy)."""
     stats = QueryStats()
     if not log.is_file():
         return stats
-    durations: dict[str, list[float]] = defaultdict(list)
-    sites: dict[str, Counter[str]] = defaultdict(Counter)
-    per_context: Counter[tuple[str, str]] = Counter()
-    context_sites: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    everything: list[float] = []
-    with log.open(encoding="utf-8", errors="replace") as lines:
-        for line in lines:
-            try:
-                row = json.loads(line)
-                sql, ms = str(row["sql"]), float(row["ms"])
-            except (ValueError, KeyError, TypeError):
-                stats.unreadable_lines += 1  # e.g. a line cut short when the process was killed
-                continue
-            durations[sql].append(ms)
-            if not is_application(sql):
-                stats.schema_statements += 1
-                continue
-            everything.append(ms)
-            if row.get("site"):
-                sites[sql][str(row["site"])] += 1
-            if row.get("ctx") and sql.upper().startswith(("SELECT", "WITH")):
-                key = (str(row["ctx"]), sql)
-                per_context[key] += 1
-                if row.get("site"):
-                    context_sites[key][str(row["site"])] += 1
-    for sql, values in durations.items():
+    seen = _read(log, stats)
+    for sql, values in seen.durations.items():
         values.sort()
+        plan = seen.plans.get(sql)
+        scan = queryplans.full_scan(sql, plan) if plan else None
         stats.statements.append(StatementStats(
             sql, len(values), round(_percentile(values, 0.5), 3), round(_percentile(values, 0.95), 3),
-            round(values[-1], 3), sites[sql].most_common(1)[0][0] if sites[sql] else None, is_application(sql)))
+            round(values[-1], 3), _top(seen.sites[sql]), is_application(sql), plan, scan.table if scan else None))
     stats.statements.sort(key=lambda s: (-s.p95_ms, s.sql))
-    stats.queries = len(everything)
-    if everything:
-        everything.sort()
-        stats.p95_ms = round(_percentile(everything, 0.95), 3)
-    worst: dict[str, NPlusOne] = {}  # one report per statement: the test that repeats it most
-    for (context, sql), count in sorted(per_context.items()):
-        if count >= N_PLUS_ONE and (sql not in worst or count > worst[sql].count):
-            found = context_sites[(context, sql)]
-            worst[sql] = NPlusOne(sql, context, count, found.most_common(1)[0][0] if found else None)
-    stats.n_plus_one = sorted(worst.values(), key=lambda n: (-n.count, n.sql))
+    stats.plans = len(seen.plans)
+    stats.queries = len(seen.everything)
+    if seen.everything:
+        seen.everything.sort()
+        stats.p95_ms = round(_percentile(seen.everything, 0.95), 3)
+    stats.n_plus_one = sorted(_per_test(seen) + _per_route(seen), key=lambda n: (-n.count, n.context, n.sql))
     return stats

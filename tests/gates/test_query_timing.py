@@ -59,8 +59,11 @@ def test_the_tests_gate_reports_the_slow_query_and_the_n_plus_one_of_the_fixture
     assert "slow_identity(count(*))" in slow.message and "50 ms" in slow.message
     assert "20 times" in n_plus_one.message
     assert "test_parents_lists_every_parent_with_its_children" in n_plus_one.message
-    assert str(result.metrics["slowest_queries"]).split(": ", 1)[1].startswith("SELECT slow_identity")
-    assert isinstance(result.metrics["query_p95_ms"], float)
+    slowest = json.loads((root / "evidence" / "tests" / "sql-stats.json").read_text("utf-8"))["slowest"]
+    assert slowest[0]["sql"].startswith("SELECT slow_identity") and slowest[0]["plan"] == ["SCAN parent"]
+    assert slowest[0]["full_scan"] is None  # no WHERE: reading every parent is what the statement asks for
+    assert "slowest SQL at p95: 6" in result.summary and "SELECT slow_identity" in result.summary
+    assert isinstance(result.metrics["query_p95_ms"], float) and result.metrics["slowest_query_ms"] >= 50
 
 
 def test_statements_are_normalised_literals_in_lists_values_and_whitespace() -> None:
@@ -93,9 +96,10 @@ def test_the_timer_logs_each_statement_with_its_call_site_and_chains_the_target_
     done = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "ran"
-    rows = [json.loads(line) for line in log.read_text("utf-8").splitlines()]
-    assert [(r["sql"], r["ctx"], r["site"]) for r in rows] == [("SELECT ? WHERE ? = ?", "tests/test_a.py::test_b",
-                                                                "app.py:5")]
+    statement, plan = [json.loads(line) for line in log.read_text("utf-8").splitlines()]
+    assert (statement["sql"], statement["ctx"], statement["site"]) == ("SELECT ? WHERE ? = ?",
+                                                                       "tests/test_a.py::test_b", "app.py:5")
+    assert plan == {"type": "plan", "sql": "SELECT ? WHERE ? = ?", "dialect": "sqlite", "plan": ["SCAN CONSTANT ROW"]}
 
 
 @pytest.mark.slow
@@ -127,7 +131,8 @@ def test_analysis_gives_percentiles_per_statement_and_n_plus_one_from_ten_repeat
     assert [(n.sql, n.context, n.count) for n in stats.n_plus_one] == [("SELECT a FROM t WHERE id = ?",
                                                                         "t.py::one", 20)]
     assert querytiming.analyse(tmp_path / "absent.jsonl").metrics() == {
-        "queries": 0, "query_p95_ms": None, "slowest_queries": None}
+        "queries": 0, "query_p95_ms": None, "statements": 0, "slowest_query_ms": None, "n_plus_one": 0,
+        "full_scans": 0}
 
 
 def test_the_performance_gate_reports_a_statement_slow_under_load(tmp_path: Path) -> None:
@@ -152,4 +157,5 @@ def test_schema_work_and_catalog_reads_are_kept_out_of_the_metrics_and_findings(
     stats = querytiming.analyse(write_log(tmp_path / "log.jsonl", rows))
     assert (stats.queries, stats.schema_statements, stats.p95_ms) == (1, 14, 2.0)
     assert stats.slow(50.0) == [] and stats.n_plus_one == []
-    assert stats.metrics()["slowest_queries"] == "2 ms p95 ×1: UPDATE t SET id = ?"
+    assert [s.line() for s in stats.slowest()] == ["2 ms p95 ×1: UPDATE t SET id = ?"]
+    assert stats.metrics()["statements"] == 1

@@ -4,7 +4,17 @@ The gates put this folder first on the subprocess's ``PYTHONPATH``; Python impor
 at start-up. When ``BO_SQL_TIMING_LOG`` names a file, a meta-path hook waits for ``sqlalchemy`` to be
 imported and then listens to ``before_cursor_execute`` / ``after_cursor_execute`` on the ``Engine``
 class, appending one JSON line per statement: ``{"sql": normalised, "ms": duration, "ctx": pytest
-node id or null, "site": "path:line" of the first project frame or null, "many": executemany}``.
+node id, else the request being served (``bo_request.current``, e.g. ``"GET /api/v1/orders #17"``),
+else null, "site": "path:line" of the first project frame or null, "many": executemany}``.
+
+The first time a normalised SELECT is seen (at most ``_MAX_PLANS`` per process), its plan is asked
+for on a new DBAPI cursor of the same connection, with the same parameters: ``EXPLAIN QUERY PLAN``
+on SQLite, ``EXPLAIN (FORMAT JSON)`` on PostgreSQL (psycopg 2/3; never ANALYZE, so the statement is
+not run again; inside a savepoint, so a failing EXPLAIN cannot abort the application's transaction).
+It is logged as ``{"type": "plan", "sql": normalised, "dialect": ..., "plan": [lines]}``; every plan
+line goes through :func:`normalise`, so no parameter value or literal reaches the log (PostgreSQL
+prints the bound values in its conditions). Statements other than SELECT are never explained.
+
 Harmless without SQLAlchemy (the hook never fires) and without the variable (nothing is installed).
 A ``sitecustomize`` the target ships itself is still run (chained) after this one.
 
@@ -24,6 +34,10 @@ from typing import Any
 _LOG = os.environ.get("BO_SQL_TIMING_LOG", "")
 _ROOT = os.environ.get("BO_SQL_TIMING_ROOT", "")
 _MAX = 200_000  # lines per process: bounds the log of a long load run
+_MAX_PLANS = 100  # distinct statements explained per process
+_EXPLAINABLE = {"sqlite": ("pysqlite",), "postgresql": ("psycopg2", "psycopg")}  # sync DBAPI cursors only
+_CATALOG = ("sqlite_master", "sqlite_temp_master", "sqlite_schema", "pg_catalog", "information_schema",
+            "alembic_version")
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
@@ -34,6 +48,8 @@ _VALUES = re.compile(r"\bVALUES\s*(\(\s*\?(?:\s*,\s*\?)*\s*\))(?:\s*,\s*\(\s*\?(
 _SPACE = re.compile(r"\s+")
 _cache: dict[str, str] = {}
 _state = {"fd": -1, "pid": 0, "lines": 0}
+_planned: set[str] = set()
+_request: list[Any] = []  # [bo_request.current] once looked up, [None] when it cannot be imported
 
 
 def normalise(sql: str) -> str:
@@ -79,15 +95,114 @@ def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: An
     conn.info.setdefault("_bo_sql_started", []).append(time.perf_counter())
 
 
+def _context() -> str | None:
+    """The running pytest test, else the request being served, else None."""
+    test = os.environ.get("PYTEST_CURRENT_TEST")
+    if test:
+        return test.rsplit(" (", 1)[0]
+    if not _request:
+        try:  # bo_request sits next to this file; the serving wrapper (bo_serve) sets its contextvar
+            import importlib
+
+            _request.append(importlib.import_module("bo_request").current)
+        except Exception:
+            _request.append(None)
+    return _request[0].get() if _request[0] is not None else None
+
+
 def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
     started = conn.info.get("_bo_sql_started")
     if not started:
         return
     ms = (time.perf_counter() - started.pop()) * 1000.0
-    test = os.environ.get("PYTEST_CURRENT_TEST")
     with contextlib.suppress(Exception):  # the timer must never break the target
-        _write({"sql": normalise(statement), "ms": round(ms, 3),
-                "ctx": test.rsplit(" (", 1)[0] if test else None, "site": _site(), "many": bool(executemany)})
+        sql = normalise(statement)
+        _write({"sql": sql, "ms": round(ms, 3), "ctx": _context(), "site": _site(), "many": bool(executemany)})
+        if not executemany and sql not in _planned and len(_planned) < _MAX_PLANS and _explainable(conn, sql):
+            _planned.add(sql)
+            _explain(conn, cursor, statement, parameters, sql)
+
+
+def _explainable(conn: Any, sql: str) -> bool:
+    """An application SELECT on a database and driver whose plan we know how to ask for."""
+    return (conn.dialect.driver in _EXPLAINABLE.get(conn.dialect.name, ())
+            and sql.lstrip("( ").upper().startswith("SELECT") and not any(n in sql.lower() for n in _CATALOG))
+
+
+def _explain(conn: Any, cursor: Any, statement: str, parameters: Any, sql: str) -> None:
+    """Log the plan of a SELECT (EXPLAIN is asked for; the statement itself is not run again)."""
+    dialect = conn.dialect.name
+    dbapi = cursor.connection
+    plan = _sqlite_plan(dbapi, statement, parameters) if dialect == "sqlite" else \
+        _postgres_plan(dbapi, statement, parameters)
+    if plan:
+        _write({"type": "plan", "sql": sql, "dialect": dialect, "plan": [_scrub(line) for line in plan[:60]]})
+
+
+def _scrub(line: str) -> str:
+    """A plan line with its literals and bound values replaced by ``?``, its indentation kept."""
+    body = line.lstrip(" ")
+    return line[: len(line) - len(body)] + normalise(body)
+
+
+def _sqlite_plan(dbapi: Any, statement: str, parameters: Any) -> list[str]:
+    """``EXPLAIN QUERY PLAN`` rows (id, parent, _, detail) as lines indented by depth."""
+    explain = dbapi.cursor()
+    try:
+        explain.execute("EXPLAIN QUERY PLAN " + statement, parameters if parameters is not None else ())
+        rows = explain.fetchall()
+    finally:
+        explain.close()
+    depth: dict[int, int] = {}
+    lines = []
+    for node, parent, _, detail in rows:
+        depth[node] = depth.get(parent, -1) + 1
+        lines.append("  " * depth[node] + str(detail))
+    return lines
+
+
+def _postgres_plan(dbapi: Any, statement: str, parameters: Any) -> list[str]:
+    """``EXPLAIN (FORMAT JSON)`` flattened to one line per node, in a savepoint when in a transaction."""
+    explain = dbapi.cursor()
+    try:
+        try:
+            explain.execute("SAVEPOINT bo_explain")
+            saved = True
+        except Exception:  # autocommit: no transaction a failing EXPLAIN could abort
+            saved = False
+        try:
+            explain.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+            raw = explain.fetchone()[0]
+        except Exception:
+            if saved:
+                explain.execute("ROLLBACK TO SAVEPOINT bo_explain")
+            raise
+        finally:
+            if saved:
+                explain.execute("RELEASE SAVEPOINT bo_explain")
+    finally:
+        explain.close()
+    document = json.loads(raw) if isinstance(raw, str) else raw
+    lines: list[str] = []
+    _postgres_lines(document[0]["Plan"], 0, lines)
+    return lines
+
+
+_PG_CONDITIONS = ("Index Cond", "Recheck Cond", "Hash Cond", "Merge Cond", "Join Filter", "Filter")
+
+
+def _postgres_lines(node: dict[str, Any], depth: int, lines: list[str]) -> None:
+    text = str(node.get("Node Type", "?"))
+    if node.get("Relation Name"):
+        text += f" on {node['Relation Name']}"
+        if node.get("Alias") and node["Alias"] != node["Relation Name"]:
+            text += f" {node['Alias']}"
+    if node.get("Index Name"):
+        text += f" using {node['Index Name']}"
+    text += "".join(f" | {key}: {node[key]}" for key in _PG_CONDITIONS if node.get(key))
+    lines.append("  " * depth + text)
+    for child in node.get("Plans", ()):
+        _postgres_lines(child, depth + 1, lines)
 
 
 def _install() -> None:
