@@ -153,6 +153,17 @@ class PerformanceGate(Gate):
              help="A normalised SQL statement's p95 while the app served the load profile is at or above "
                   "thresholds.db_query_ms (50 ms by default). Check its plan with EXPLAIN: add the missing index, "
                   "paginate, or select fewer rows."),
+        # Medium, not high: N+1 is the cause, not the measured harm. The latency it costs is judged by
+        # PF001 (high); PF005 says why, and warns before the data grows enough for PF001 to fire.
+        Rule("PF005", "N+1 queries per request under load", "medium", "slow-query", clause="DB-018",
+             help="Requests of one route run the same SELECT 10 times or more each (median over the route's "
+                  "requests under load): a lazy relationship or a query in a loop, so the statement count grows "
+                  "with the data. Eager-load what the response needs (selectinload/joinedload) or fetch in one "
+                  "query; set lazy=\"raise\" on relationships that must never load lazily."),
+        Rule("PF006", "Full scan of a filtered table under load", "low", "missing-index", clause="DB-017",
+             help="The query plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL) of a SELECT the app ran "
+                  "under load reads a whole table although the statement filters it: no index serves the WHERE, "
+                  "so its cost grows with the table. Index the filtered columns (with a migration)."),
     )
 
     def time_limit(self, config: ProjectConfig) -> float:
@@ -250,10 +261,25 @@ class PerformanceGate(Gate):
             findings.append(self.finding(
                 "PF004", f"Under load the statement `{querytiming.short(slow.sql, 200)}` has p95 {slow.p95_ms:g} ms "
                          f"(p50 {slow.p50_ms:g} ms, max {slow.max_ms:g} ms, {slow.count} runs); it must stay below "
-                         f"{th.db_query_ms:g} ms. Check its plan with EXPLAIN: add the missing index, paginate, or "
+                         f"{th.db_query_ms:g} ms.{querytiming.plan_note(slow)} Add the missing index, paginate, or "
                          "select fewer rows.",
                 title=f"Slow SQL statement under load: p95 {slow.p95_ms:g} ms", path=path, line=line,
                 evidence=slow.sql))
+        for repeated in queries.scope("route"):
+            path, line = querytiming.split_site(repeated.site)
+            route = by_ref.get(repeated.context)
+            findings.append(self.finding(
+                "PF005", f"{querytiming.n_plus_one_message(repeated)} Load the related rows in one query "
+                         "(selectinload/joinedload, or an IN query) instead of one per parent row.",
+                title=f"N+1 under load: {repeated.context} runs one SELECT {repeated.count}× per request",
+                path=path or (route.file if route else None), line=line or (route.line if route else None),
+                evidence=repeated.sql))
+        for scan in queries.full_scans():
+            path, line = querytiming.split_site(scan.site)
+            findings.append(self.finding(
+                "PF006", f"{querytiming.full_scan_message(scan)} (p95 {scan.p95_ms:g} ms over {scan.count} runs "
+                         "under load).", title=f"Full scan of {scan.full_scan} although filtered", path=path,
+                line=line, evidence="\n".join(scan.plan or [])))
         for row in stats["endpoints"]:
             ep = by_ref[row["name"]]
             if row["rate_limited"]:
@@ -304,4 +330,6 @@ class PerformanceGate(Gate):
         p95 = "n/a" if measured["p95_ms"] is None else f"{measured['p95_ms']:g} ms"
         summary = (f"{len(targets)} endpoint(s) ({origin}), {profile.users} users for {profile.seconds} s: "
                    f"{requests} requests at {total['rps']:g} rps, p95 {p95}, error rate {error_rate:g} %")
+        if queries.summary():
+            summary += f"; {queries.summary()}"
         return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
