@@ -72,7 +72,7 @@ class PgServer:
 
     def query(self, database: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self.connect(database) as conn:
-            cur = conn.execute(sql, params)
+            cur = conn.execute(sql, params or None)
             return list(cur.fetchall()) if cur.description else []
 
     def drop_created(self) -> None:

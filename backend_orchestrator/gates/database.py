@@ -7,8 +7,15 @@ What it does
     (``database_probe.py``): ``alembic upgrade head`` → ``alembic check`` → schema inspection →
     ``downgrade`` to the previous revision (``base`` with one revision) → ``upgrade head``. A missing
     SQLite file starts from an empty scratch database. Other databases are migrated only on the
-    scratch database named by the environment variable ``BO_SCRATCH_DATABASE_URL`` (never on the
-    configured one); without it the round trip is skipped and a low finding says how to enable it.
+    scratch database ``scratch_database_url`` names (``BO_SCRATCH_DATABASE_URL`` overrides it for one
+    run); without one the round trip is skipped and a low finding says how to enable it. A scratch
+    URL naming a database the app uses (``database_url``, alembic.ini's URL, the ``database_env``
+    variable) or another kind of database is refused (``database_scratch.py``). The gate never
+    connects to the configured server database, so there is nothing to back up
+    (``backup_verified`` says so); on PostgreSQL the probe migrates a fresh schema of the scratch
+    database and drops it afterwards, on other servers it requires an empty scratch database. The
+    target's interpreter needs the URL's driver (psycopg for ``postgresql+psycopg://``); a missing
+    one is an error naming the pip command. Passwords are masked in every message and evidence file.
     The scratch URL reaches env.py as ``sqlalchemy.url`` (``config.get_main_option``), as ``-x
     sqlalchemy.url=/url=/db_url=``, and in every ``*URL``/``*URI``/``*DSN`` environment variable
     env.py reads plus ``DATABASE_URL`` and ``SQLALCHEMY_DATABASE_URI``; the probe refuses any
@@ -35,7 +42,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sqlite3
 from pathlib import Path
@@ -48,9 +54,9 @@ from ..contracts.report import Finding, GateResult, GateStatus
 from .base import Gate, GateContext, Rule
 from .database_backup import alembic_ini, backup_and_restore, ini_url, mask_url, sqlite_file, sqlite_url
 from .database_schema import IGNORED_TABLES, locate, schema_issues
+from .database_scratch import SCRATCH_ENV, driver_hint, passwords, protected_urls, refusal, scratch_url, scrub
 
 PROBE = Path(__file__).with_name("database_probe.py")
-SCRATCH_ENV = "BO_SCRATCH_DATABASE_URL"
 COMMON_URL_VARS = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "DB_URL")
 _ENV_READ = re.compile(r"""(?:environ\.get|getenv|environ\[|environ\.setdefault)\(?\s*["']([A-Z][A-Z0-9_]*)["']""")
 Metrics = dict[str, float | int | str | bool | None]
@@ -149,60 +155,28 @@ class DatabaseGate(Gate):
                              "migrations`) and autogenerate a first revision.", path=first.file, line=first.line)])
         url = cfg.database_url or ini_url(ini) or "sqlite:///:memory:"
         metrics["database"] = mask_url(url)
-        findings: list[Finding] = []
         evidence: list[str] = []
-        if url.startswith("sqlite"):
-            scratch = out / "scratch.db"
-            scratch.unlink(missing_ok=True)
-            scratch_url, database = sqlite_url(scratch), sqlite_file(url, root)
-            if database is not None and database.is_file():
-                try:
-                    verified, note = backup_and_restore(database, out / "backup.db", scratch)
-                except sqlite3.Error as exc:
-                    verified, note = False, f"the database could not be backed up: {exc}"
-                metrics["backup_verified"] = verified
-                if not verified:  # nothing is migrated without a backup that restores
-                    return self.result("fail", note, metrics=metrics, findings=[self.finding(
-                        "DB009", f"{note}. Investigate the database file before migrating it.",
-                        path=_shown(ctx, database))])
-                evidence.append(ctx.rel(out / "backup.db"))
-            else:
-                note = "no database file yet: the round trip starts from an empty scratch database"
-            before = _digest(database) if database else None
-        else:
-            configured = ctx.config.scratch_database_url or os.environ.get(SCRATCH_ENV)
-            if not configured:
-                metrics["migration_round_trip"] = "skipped"
-                return self.result("warn", f"round trip skipped: {mask_url(url)} is not SQLite and "
-                                   f"no scratch_database_url is configured", metrics=metrics, findings=[self.finding(
-                                       "DB010", f"Set scratch_database_url in the config (or {SCRATCH_ENV}) to an "
-                                       "empty scratch database of the same "
-                                       "kind (e.g. a throwaway PostgreSQL database) to run the migration round "
-                                       "trip and the schema checks; the configured database is never migrated.",
-                                       path=ctx.rel(ini))])
-            scratch_url, database, before = configured, None, None
-            note = f"scratch database {mask_url(configured)} (no backup: not SQLite)"
-            metrics["scratch"] = mask_url(configured)
-        env = process.target_env({name: scratch_url for name in _env_url_vars(ini)} | {"BO_PROBE_URL": scratch_url})
+        prepared = (self._sqlite_copy(ctx, url, out, metrics, evidence) if url.startswith("sqlite")
+                    else self._server_scratch(ctx, ini, url, metrics))
+        if isinstance(prepared, GateResult):
+            return prepared
+        scratch, database, note = prepared
+        before = _digest(database) if database else None
+        env = process.target_env({name: scratch for name in _env_url_vars(ini)} | {"BO_PROBE_URL": scratch})
         result_path = out / "probe.json"
         result_path.unlink(missing_ok=True)
         done = process.run([target_python(root, cfg), str(PROBE), str(ini), str(result_path)], cwd=root,
                            timeout=max(5.0, cfg.timeouts.gate_s - 15), log=out / "probe.log", env=env,
                            cancelled=ctx.cancelled)
         evidence.append(ctx.rel(out / "probe.log"))
+        for written in (out / "probe.log", result_path):  # the target's code wrote them: never trust a URL in them
+            scrub(written, passwords(url, scratch, *protected_urls(cfg, url).values()))
         if database is not None and _digest(database) != before:
             return self.result("error", f"the configured database {_shown(ctx, database)} changed during the gate; "
                                f"its backup is {ctx.rel(out / 'backup.db')}", metrics=metrics, evidence=evidence)
-        if done.cancelled or done.timed_out:
-            return self.result("error", "cancelled" if done.cancelled else "the migration probe did not finish "
-                               "in time (timeouts.gate_s); it was stopped", metrics=metrics, evidence=evidence)
-        if done.returncode == 3:
-            return self.result("error", "alembic and sqlalchemy must be importable by the target's interpreter "
-                               f"{target_python(root, cfg)}: install them there", metrics=metrics, evidence=evidence)
-        if not result_path.is_file() or done.returncode != 0:
-            tail = mask_url(" | ".join(done.output.strip().splitlines()[-3:]))
-            return self.result("error", f"the migration probe failed (exit {done.returncode}): {tail}",
-                               metrics=metrics, evidence=evidence)
+        failed = self._probe_failure(ctx, done, result_path, scratch)
+        if failed:
+            return self.result("error", failed, metrics=metrics, evidence=evidence)
         evidence.append(ctx.rel(result_path))
         probe: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
         refused = [s for s in probe["steps"] if "refused a" in s.get("error", "")]
@@ -210,7 +184,7 @@ class DatabaseGate(Gate):
             return self.result("error", f"{refused[0]['error']}: make env.py read `config.get_main_option("
                                "\"sqlalchemy.url\")` or one of the variables the gate sets (see the gate's docs)",
                                metrics=metrics, evidence=evidence)
-        findings += self._migration_findings(ctx, ini, probe, metrics, models)
+        findings = self._migration_findings(ctx, ini, probe, metrics, models)
         findings += self._schema_findings(ctx, ini, probe, metrics, models)
         blocking = any(f.severity in ("critical", "high", "medium") for f in findings)
         status: GateStatus = ("fail" if blocking or metrics["migration_round_trip"] == "fail"
@@ -218,6 +192,73 @@ class DatabaseGate(Gate):
         summary = (f"round trip {metrics['migration_round_trip']}, alembic check {metrics['alembic_check']}, "
                    f"{metrics['tables']} tables, {metrics['fk_without_index']} FKs without an index; {note}")
         return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
+
+    def _sqlite_copy(self, ctx: GateContext, url: str, out: Path, metrics: Metrics,
+                     evidence: list[str]) -> GateResult | tuple[str, Path | None, str]:
+        """A verified backup restored into ``scratch.db``: (scratch URL, the database file, a note)."""
+        scratch = out / "scratch.db"
+        scratch.unlink(missing_ok=True)
+        database = sqlite_file(url, ctx.root)
+        if database is None or not database.is_file():
+            return sqlite_url(scratch), database, ("no database file yet: the round trip starts from an empty "
+                                                   "scratch database")
+        try:
+            verified, note = backup_and_restore(database, out / "backup.db", scratch)
+        except sqlite3.Error as exc:
+            verified, note = False, f"the database could not be backed up: {exc}"
+        metrics["backup_verified"] = verified
+        if not verified:  # nothing is migrated without a backup that restores
+            return self.result("fail", note, metrics=metrics, findings=[self.finding(
+                "DB009", f"{note}. Investigate the database file before migrating it.", path=_shown(ctx, database))])
+        evidence.append(ctx.rel(out / "backup.db"))
+        return sqlite_url(scratch), database, note
+
+    def _server_scratch(self, ctx: GateContext, ini: Path, url: str,
+                        metrics: Metrics) -> GateResult | tuple[str, Path | None, str]:
+        """The configured scratch database of a server database, unless it may be one the app uses."""
+        metrics["backup_verified"] = ("not applicable: the gate never connects to the configured database; it "
+                                      "migrates only the scratch database")
+        configured = scratch_url(ctx.config)
+        if not configured:
+            return self.result("warn", f"round trip skipped: {mask_url(url)} is not SQLite and no "
+                               "scratch_database_url is configured", metrics=metrics, findings=[self.finding(
+                                   "DB010", f"Set scratch_database_url in the config (or {SCRATCH_ENV}) to an "
+                                   "empty scratch database of the same kind (e.g. a throwaway PostgreSQL database) "
+                                   "to run the migration round trip and the schema checks; the configured database "
+                                   "is never migrated.", path=ctx.rel(ini))])
+        refused = refusal(configured, protected_urls(ctx.config, url))
+        if refused:
+            return self.result("error", refused, metrics=metrics)
+        metrics["scratch"] = mask_url(configured)
+        return configured, None, (f"scratch database {mask_url(configured)} (the configured database is never "
+                                  "connected to)")
+
+    def _probe_failure(self, ctx: GateContext, done: process.Completed, result_path: Path,
+                       scratch: str) -> str | None:
+        """Why the probe produced no result to read, or None when it did."""
+        python = target_python(ctx.root, ctx.config)
+        saved: dict[str, Any] = (json.loads(result_path.read_text(encoding="utf-8"))
+                                 if result_path.is_file() else {})
+        if done.cancelled:
+            return "cancelled"
+        if done.timed_out:
+            return "the migration probe did not finish in time (timeouts.gate_s); it was stopped"
+        if done.returncode == 3:
+            return f"alembic and sqlalchemy must be importable by the target's interpreter {python}: install them there"
+        if done.returncode == 4:
+            missing = saved.get("missing_driver", "")
+            return (f"the target's interpreter {python} has no database driver for {mask_url(scratch)} ({missing}): "
+                    f"install it there with {driver_hint(missing, python)}")
+        if done.returncode == 5:
+            return (f"the scratch database {mask_url(scratch)} is not empty (tables: "
+                    f"{', '.join(saved.get('not_empty', []))}): the gate migrates only an empty scratch database so "
+                    "that the round trip starts from nothing; empty it or point the scratch URL at another")
+        if not saved or done.returncode != 0:
+            log = result_path.with_name("probe.log")  # scrubbed of passwords, unlike done.output
+            text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else done.output
+            tail = mask_url(" | ".join(text.strip().splitlines()[-3:]))
+            return f"the migration probe failed (exit {done.returncode}): {tail}"
+        return None
 
     def _migration_findings(self, ctx: GateContext, ini: Path, probe: dict[str, Any], metrics: Metrics,
                             models: list[Model]) -> list[Finding]:
@@ -237,7 +278,8 @@ class DatabaseGate(Gate):
                         path = ctx.rel(Path(step["file"]))
                     except ValueError:
                         path = None
-                where = f" in {path}" if path else ""
+                where = (f" in revision {step['revision']} ({path})" if step.get("revision") and path
+                         else f" in {path}" if path else "")
                 findings.append(self.finding(
                     "DB001", f"`alembic {step['step']}` failed{where}: {mask_url(step['error'])}. Fix the migration "
                     "so the upgrade → downgrade → upgrade round trip passes on a copy of the database.",

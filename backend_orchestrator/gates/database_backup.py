@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-_CREDENTIALS = re.compile(r"://([^:/@\s]+):[^@/\s]*@")
+_CREDENTIALS = re.compile(r"://([^:/@\s]+):[^@\s]*@")
+_PASSWORD_PARAM = re.compile(r"\b(password|passwd|pwd)=([^&\s'\"]+)", re.IGNORECASE)
 
 
 def mask_url(text: str) -> str:
-    """``user:password@`` → ``user:***@`` anywhere in ``text``."""
-    return _CREDENTIALS.sub(r"://\1:***@", text)
+    """``user:password@`` → ``user:***@`` and ``password=…`` → ``password=***`` anywhere in ``text``."""
+    return _PASSWORD_PARAM.sub(r"\1=***", _CREDENTIALS.sub(r"://\1:***@", text))
 
 
 def alembic_ini(root: Path, configured: str | None) -> Path | None:

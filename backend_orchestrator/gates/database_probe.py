@@ -8,8 +8,16 @@ Steps, each recorded in the JSON result: ``upgrade head`` → ``alembic check`` 
 ``downgrade`` to the previous revision (or base) → ``upgrade head``.
 
 Safety: every connection any engine opens in this process is checked against the scratch URL
-before it is made (a ``do_connect`` event on all engines); an env.py that ignores the URL we pass
-and connects elsewhere is stopped with an error instead of migrating the real database.
+before it is made (a ``do_connect`` event on all engines: same backend, same SQLite file, or same
+database name, host and port); an env.py that ignores the URL we pass and connects elsewhere is
+stopped with an error instead of migrating the real database.
+
+A clean start: an SQLite scratch is a fresh file. On PostgreSQL the probe creates a fresh schema
+``bo_scratch_<unix time>_<hex>`` in the scratch database, makes it the only ``search_path`` of every
+connection (a ``connect`` event on all engines, so env.py's own engines follow), and drops it at the
+end; it never drops anything else but such schemas of its own older than a day (a run that was
+killed). Other server databases must be empty before the run (it refuses otherwise) and the tables
+the run created are dropped at the end.
 
 Top-level imports are the standard library only: the interpreter is the target's, and alembic and
 SQLAlchemy are imported inside functions so that their absence is reported, not a traceback.
@@ -21,12 +29,20 @@ import argparse
 import json
 import os
 import re
+import secrets
 import sys
+import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 MISSING_MODULES = 3
+MISSING_DRIVER = 4
+NOT_EMPTY = 5
+SCHEMA_PREFIX = "bo_scratch_"
+STALE_S = 24 * 3600
+_LOCAL = {"", "localhost", "127.0.0.1", "::1"}
 
 
 def _last_line(exc: BaseException) -> str:
@@ -61,11 +77,73 @@ def _guard(url: str) -> None:
                                    "(env.py does not take the URL the gate passes)")
         else:
             name = cparams.get("database") or cparams.get("dbname") or cparams.get("db")
-            if name is not None and name != want.database:
+            host = str(cparams.get("host") or "")
+            port = cparams.get("port")
+            elsewhere = bool(host and want.host and host != want.host and not {host, want.host} <= _LOCAL)
+            elsewhere |= port is not None and want.port is not None and int(port) != int(want.port)
+            if (name is not None and name != want.database) or elsewhere:
                 raise RuntimeError("refused a connection to a database other than the scratch database "
                                    "(env.py does not take the URL the gate passes)")
 
     event.listen(Engine, "do_connect", check)
+
+
+def _fresh_schema(url: str, result: dict[str, Any]) -> Callable[[], None]:
+    """PostgreSQL: a new empty schema that every connection of this process uses; returns its cleanup."""
+    from sqlalchemy import create_engine, event, text
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import NullPool
+
+    name = f"{SCHEMA_PREFIX}{int(time.time())}_{secrets.token_hex(3)}"
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        for (old,) in conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                                   {"p": SCHEMA_PREFIX.replace("_", "\\_") + "%"}):
+            made = re.match(rf"{SCHEMA_PREFIX}(\d+)_[0-9a-f]+$", old)
+            if made and time.time() - int(made.group(1)) > STALE_S:
+                conn.execute(text(f'DROP SCHEMA "{old}" CASCADE'))  # left by a run that was killed
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    result["scratch_schema"] = name
+
+    def search_path(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a SET inside a transaction would be undone by its rollback
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f'SET SESSION search_path TO "{name}"')
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
+
+    event.listen(Engine, "connect", search_path, insert=True)  # before the dialect reads current_schema()
+
+    def drop() -> None:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        engine.dispose()
+
+    return drop
+
+
+def _empty_database(url: str, result: dict[str, Any]) -> Callable[[], None] | None:
+    """Other server databases: None when the scratch database has tables; else a cleanup dropping the
+    tables this run creates (everything in it, since it started empty)."""
+    from sqlalchemy import MetaData, create_engine, inspect
+
+    engine = create_engine(url)
+    try:
+        names = inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    if names:
+        result["not_empty"] = sorted(names)[:20]
+        return None
+
+    def drop() -> None:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        metadata.drop_all(engine)
+        engine.dispose()
+
+    return drop
 
 
 def _diff_items(diffs: list[Any]) -> list[dict[str, Any]]:
@@ -121,6 +199,10 @@ def _schema(url: str) -> dict[str, Any]:
     return {"dialect": engine.dialect.name, "tables": tables, "pragmas": pragmas}
 
 
+def _nothing() -> None:
+    pass
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("ini")
@@ -133,23 +215,53 @@ def main(argv: list[str]) -> int:
     out = Path(args.out)
 
     def save() -> None:
-        out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+        out.write_text(_mask(json.dumps(result, indent=2, default=str)), encoding="utf-8")
 
     try:
-        from alembic import command
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
+        import alembic.command  # noqa: F401  (used by _round_trip; imported here so its absence is reported)
+        from sqlalchemy import create_engine
     except ImportError as exc:
         result["missing"] = str(exc)
         save()
         return MISSING_MODULES
     url = os.environ["BO_PROBE_URL"]
+    try:
+        create_engine(url).dispose()  # imports the DBAPI module; connects to nothing
+    except ImportError as exc:
+        result["missing_driver"] = str(exc)
+        save()
+        return MISSING_DRIVER
     _guard(url)
-    cfg = Config(args.ini)
+    dialect = url.split(":", 1)[0].split("+", 1)[0]
+    cleanup: Callable[[], None] | None = _nothing  # an SQLite scratch is a fresh file
+    if dialect in ("postgresql", "postgres"):
+        cleanup = _fresh_schema(url, result)
+    elif dialect != "sqlite":
+        cleanup = _empty_database(url, result)
+    if cleanup is None:
+        save()
+        return NOT_EMPTY
+    try:
+        return _round_trip(args.ini, url, result, save)
+    finally:
+        try:
+            cleanup()
+        except Exception as exc:
+            result["cleanup_error"] = _last_line(exc)
+        save()
+
+
+def _round_trip(ini: str, url: str, result: dict[str, Any], save: Callable[[], None]) -> int:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config(ini)
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.cmd_opts = argparse.Namespace(x=[f"sqlalchemy.url={url}", f"url={url}", f"db_url={url}"])
     script = ScriptDirectory.from_config(cfg)
     versions = [os.path.realpath(v) for v in script._version_locations]
+    revision_of = {os.path.realpath(r.path): r.revision for r in script.walk_revisions()}
     heads = list(script.get_heads())
     result["heads"] = heads
     result["revisions"] = sum(1 for _ in script.walk_revisions())
@@ -162,7 +274,7 @@ def main(argv: list[str]) -> int:
         except Exception as exc:
             entry.update(ok=False, error=_last_line(exc), exception=type(exc).__name__)
             file, line = _migration_frame(exc, versions)
-            entry.update(file=file, line=line)
+            entry.update(file=file, line=line, revision=revision_of.get(file or ""))
             return False
         finally:
             save()
@@ -199,7 +311,9 @@ def main(argv: list[str]) -> int:
 
 
 def _mask(text: str) -> str:
-    return re.sub(r"://([^:/@\s]+):[^@/\s]*@", r"://\1:***@", text)
+    """As the gate's ``mask_url`` (this script imports nothing of ours)."""
+    text = re.sub(r"://([^:/@\s]+):[^@\s]*@", r"://\1:***@", text)
+    return re.sub(r"\b(password|passwd|pwd)=([^&\s'\"]+)", r"\1=***", text, flags=re.IGNORECASE)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,22 @@ def test_each_fixture_reports_exactly_its_planted_defects(case: str, tmp_path: P
     assert "downgrade -1" in failed.title and "NotImplementedError: books cannot be dropped" in failed.message
 
 
+def test_a_migration_whose_downgrade_raises_fails_the_round_trip_naming_its_revision(tmp_path: Path) -> None:
+    root = fixture("ok", tmp_path)
+    script = root / "migrations" / "versions" / "0002_books.py"
+    script.write_text(script.read_text(encoding="utf-8").replace(
+        '    op.drop_index("ix_books_author_id", table_name="books")\n',
+        '    raise RuntimeError("books cannot be dropped")\n'), encoding="utf-8")
+    result = gate(root)
+    assert result.status == "fail"
+    assert (result.metrics["migration_round_trip"], result.metrics["alembic_check"]) == ("fail", "pass")
+    assert [(f.rule_id, f.title, f.path, f.line) for f in result.findings] == [
+        ("DB001", "Migration step failed: alembic downgrade -1", "migrations/versions/0002_books.py", 29)]
+    assert result.findings[0].message.startswith(
+        "`alembic downgrade -1` failed in revision 0002 (migrations/versions/0002_books.py): RuntimeError: books "
+        "cannot be dropped.")
+
+
 def test_the_example_shop_round_trips_and_reports_its_unindexed_foreign_keys(shop: Path) -> None:
     result = gate(shop)
     assert result.status == "fail", result.summary
