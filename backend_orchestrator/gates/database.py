@@ -49,17 +49,15 @@ from typing import Any
 
 from .. import process
 from ..config import target_python
-from ..contracts.registry import Model
-from ..contracts.report import Finding, GateResult, GateStatus
+from ..contracts.report import GateResult, GateStatus
 from .base import Gate, GateContext, Rule
 from .database_backup import alembic_ini, backup_and_restore, ini_url, mask_url, sqlite_file, sqlite_url
-from .database_schema import IGNORED_TABLES, locate, schema_issues
+from .database_findings import Metrics, migration_findings, schema_findings
 from .database_scratch import SCRATCH_ENV, driver_hint, passwords, protected_urls, refusal, scratch_url, scrub
 
 PROBE = Path(__file__).with_name("database_probe.py")
 COMMON_URL_VARS = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "DB_URL")
 _ENV_READ = re.compile(r"""(?:environ\.get|getenv|environ\[|environ\.setdefault)\(?\s*["']([A-Z][A-Z0-9_]*)["']""")
-Metrics = dict[str, float | int | str | bool | None]
 
 
 def _env_url_vars(ini: Path) -> list[str]:
@@ -84,17 +82,6 @@ def _shown(ctx: GateContext, path: Path) -> str:
 
 def _digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-
-
-def _migration_defining(root: Path, ini: Path, table: str) -> tuple[str | None, int | None]:
-    """The migration file and line that creates ``table`` (for tables no model declares)."""
-    pattern = re.compile(rf"""create_table\(\s*["']{re.escape(table)}["']""")
-    for script in sorted(ini.parent.rglob("versions/*.py")):
-        text = script.read_text(encoding="utf-8", errors="replace")
-        match = pattern.search(text)
-        if match:
-            return script.relative_to(root).as_posix(), text.count("\n", 0, match.start()) + 1
-    return None, None
 
 
 class DatabaseGate(Gate):
@@ -184,8 +171,8 @@ class DatabaseGate(Gate):
             return self.result("error", f"{refused[0]['error']}: make env.py read `config.get_main_option("
                                "\"sqlalchemy.url\")` or one of the variables the gate sets (see the gate's docs)",
                                metrics=metrics, evidence=evidence)
-        findings = self._migration_findings(ctx, ini, probe, metrics, models)
-        findings += self._schema_findings(ctx, ini, probe, metrics, models)
+        findings = migration_findings(self, ctx, ini, probe, metrics, models)
+        findings += schema_findings(self, ctx, ini, probe, metrics, models)
         blocking = any(f.severity in ("critical", "high", "medium") for f in findings)
         status: GateStatus = ("fail" if blocking or metrics["migration_round_trip"] == "fail"
                               else "warn" if findings else "pass")
@@ -259,86 +246,3 @@ class DatabaseGate(Gate):
             tail = mask_url(" | ".join(text.strip().splitlines()[-3:]))
             return f"the migration probe failed (exit {done.returncode}): {tail}"
         return None
-
-    def _migration_findings(self, ctx: GateContext, ini: Path, probe: dict[str, Any], metrics: Metrics,
-                            models: list[Model]) -> list[Finding]:
-        findings: list[Finding] = []
-        heads: list[str] = probe.get("heads", [])
-        metrics["heads"], metrics["revisions"] = len(heads), probe.get("revisions")
-        if len(heads) > 1:
-            findings.append(self.finding("DB003", f"Heads {', '.join(heads)}: merge them with `alembic merge heads "
-                                         "-m merge` so every environment upgrades along one path.",
-                                         path=ctx.rel(ini)))
-        trip = [s for s in probe["steps"] if s["step"] != "check"]
-        for step in trip:
-            if not step["ok"]:
-                path = None
-                if step.get("file"):
-                    try:
-                        path = ctx.rel(Path(step["file"]))
-                    except ValueError:
-                        path = None
-                where = (f" in revision {step['revision']} ({path})" if step.get("revision") and path
-                         else f" in {path}" if path else "")
-                findings.append(self.finding(
-                    "DB001", f"`alembic {step['step']}` failed{where}: {mask_url(step['error'])}. Fix the migration "
-                    "so the upgrade → downgrade → upgrade round trip passes on a copy of the database.",
-                    title=f"Migration step failed: alembic {step['step']}", path=path, line=step.get("line"),
-                    evidence=mask_url(step["error"])))
-        complete = len(trip) == 3 and all(s["ok"] for s in trip)
-        metrics["migration_round_trip"] = ("fail" if any(not s["ok"] for s in trip)
-                                           else "pass" if complete else "skipped")
-        check = next((s for s in probe["steps"] if s["step"] == "check"), None)
-        if check is None:
-            metrics["alembic_check"] = "unavailable" if probe.get("check_unavailable") else "skipped"
-        elif check["ok"]:
-            metrics["alembic_check"] = "pass"
-        elif check.get("exception") == "AutogenerateDiffsDetected":
-            metrics["alembic_check"] = "fail"
-            for diff in probe.get("check_diffs") or [{"op": "diff", "table": None, "column": None,
-                                                      "text": check["error"]}]:
-                path, line = locate(ctx.root, models, diff["table"], diff["column"]) if diff["table"] else (None, None)
-                target = ".".join(p for p in (diff["table"], diff["column"]) if p) or "the schema"
-                findings.append(self.finding(
-                    "DB002", f"`alembic check`: {diff['op']} on {target} is in the models but in no migration. "
-                    "Run `alembic revision --autogenerate`, review the script and commit it.",
-                    title=f"Models differ from the migrations: {diff['op']} {target}", path=path or ctx.rel(ini),
-                    line=line, evidence=diff["text"]))
-        else:
-            metrics["alembic_check"] = f"unavailable: {mask_url(check['error'])[:200]}"
-        return findings
-
-    def _schema_findings(self, ctx: GateContext, ini: Path, probe: dict[str, Any], metrics: Metrics,
-                         models: list[Model]) -> list[Finding]:
-        schema = probe.get("schema")
-        if not schema:
-            return []
-        tables: dict[str, Any] = schema["tables"]
-        metrics["tables"] = len([t for t in tables if t not in IGNORED_TABLES])
-        issues = schema_issues(tables, models)
-        metrics["fk_without_index"] = sum(1 for i in issues if i.rule_id == "DB004")
-        findings = []
-        for issue in issues:
-            path, line = locate(ctx.root, models, issue.table, issue.column)
-            if path is None:
-                path, line = _migration_defining(ctx.root, ini, issue.table)
-            findings.append(self.finding(issue.rule_id, issue.message, path=path, line=line,
-                                         title=f"{self.rule(issue.rule_id).title}: {issue.table}"
-                                               + (f".{issue.column}" if issue.column else "")))
-        pragmas = schema.get("pragmas", {})
-        integrity = pragmas.get("integrity_check")
-        if integrity is not None and integrity != ["ok"]:
-            findings.append(self.finding("DB008", f"PRAGMA integrity_check on the migrated copy: "
-                                         f"{'; '.join(integrity)[:300]}. Restore from a good backup.",
-                                         title="SQLite integrity check failed"))
-        violations: list[list[str]] = pragmas.get("foreign_key_check") or []
-        by_table: dict[str, int] = {}
-        for row in violations:
-            by_table[row[0]] = by_table.get(row[0], 0) + 1
-        for table, count in sorted(by_table.items()):
-            path, line = locate(ctx.root, models, table, None)
-            rows = f"{count} rows of `{table}` reference" if count > 1 else f"1 row of `{table}` references"
-            findings.append(self.finding("DB008", f"PRAGMA foreign_key_check: {rows} missing parent rows. Delete "
-                                         "or repair them in a data migration.",
-                                         title=f"Foreign key violations in {table}", path=path, line=line))
-        return findings
