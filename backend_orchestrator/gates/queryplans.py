@@ -19,14 +19,16 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-_FROM = re.compile(r'\b(?:FROM|JOIN)\s+(?:"?\w+"?\.)?"?(\w+)"?(?:\s+(?:AS\s+)?"?(\w+)"?)?', re.IGNORECASE)
 _WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
 _WHERE_END = re.compile(r"\b(?:ORDER BY|GROUP BY|LIMIT|HAVING|UNION|EXCEPT|INTERSECT|WINDOW|RETURNING)\b", re.I)
 _SQLITE_SCAN = re.compile(r"^SCAN (\w+)$")
 _SQLITE_AUTOMATIC = re.compile(r"^SEARCH (\w+) USING AUTOMATIC (?:PARTIAL )?(?:COVERING )?INDEX")
 _PG_SEQ_SCAN = re.compile(r"^(?:Parallel )?Seq Scan on (\w+)(?: (\w+))?(?: \|.*)?$")
-_KEYWORDS = {"WHERE", "ON", "JOIN", "LEFT", "RIGHT", "INNER", "OUTER", "CROSS", "FULL", "ORDER", "GROUP",
-             "LIMIT", "OFFSET", "UNION", "HAVING", "WINDOW", "NATURAL", "USING", "EXCEPT", "INTERSECT"}
+_KEYWORDS = ("WHERE", "ON", "JOIN", "LEFT", "RIGHT", "INNER", "OUTER", "CROSS", "FULL", "ORDER", "GROUP",
+             "LIMIT", "OFFSET", "UNION", "HAVING", "WINDOW", "NATURAL", "USING", "EXCEPT", "INTERSECT", "FOR")
+# FROM/JOIN [schema.]table [[AS] alias]; a keyword after the table is not an alias (and is left to match next)
+_FROM = re.compile(rf'\b(?:FROM|JOIN)\s+(?:"?\w+"?\.)?"?(\w+)"?'
+                   rf'(?:\s+(?:AS\s+)?(?!(?:{"|".join(_KEYWORDS)})\b)"?(\w+)"?)?', re.IGNORECASE)
 
 
 def _aliases(sql: str) -> dict[str, str]:
@@ -34,7 +36,7 @@ def _aliases(sql: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for table, alias in _FROM.findall(sql):
         found[table] = table
-        if alias and alias.upper() not in _KEYWORDS:
+        if alias:
             found[alias] = table
     return found
 

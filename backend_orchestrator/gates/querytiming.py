@@ -58,12 +58,16 @@ Metric = float | int | str | bool | None
 
 
 def timer_env(log: Path, root: Path, env: dict[str, str]) -> dict[str, str]:
-    """``env`` with the timer injected: its folder first on PYTHONPATH (existing entries kept after it)."""
+    """``env`` with the timer injected: its folder first on PYTHONPATH (existing entries kept after it).
+
+    ``PYTEST_CURRENT_TEST`` is dropped: inherited from a pytest running US, it would tag the target's
+    statements with our test; the target's own pytest sets it for its tests."""
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
     existing = env.get("PYTHONPATH", "")
     path = os.pathsep.join([str(TIMER_DIR)] + ([existing] if existing else []))
-    return {**env, "PYTHONPATH": path, "BO_SQL_TIMING_LOG": str(log), "BO_SQL_TIMING_ROOT": str(root)}
+    kept = {k: v for k, v in env.items() if k != "PYTEST_CURRENT_TEST"}
+    return {**kept, "PYTHONPATH": path, "BO_SQL_TIMING_LOG": str(log), "BO_SQL_TIMING_ROOT": str(root)}
 
 
 def is_application(sql: str) -> bool:

@@ -4,8 +4,8 @@ The gates put this folder first on the subprocess's ``PYTHONPATH``; Python impor
 at start-up. When ``BO_SQL_TIMING_LOG`` names a file, a meta-path hook waits for ``sqlalchemy`` to be
 imported and then listens to ``before_cursor_execute`` / ``after_cursor_execute`` on the ``Engine``
 class, appending one JSON line per statement: ``{"sql": normalised, "ms": duration, "ctx": pytest
-node id, else the request being served (``bo_request.current``, e.g. ``"GET /api/v1/orders #17"``),
-else null, "site": "path:line" of the first project frame or null, "many": executemany}``.
+the request being served (``bo_request.current``, e.g. ``"GET /api/v1/orders #17"``), else the
+pytest node id, else null, "site": "path:line" of the first project frame or null, "many": executemany}``.
 
 The first time a normalised SELECT is seen (at most ``_MAX_PLANS`` per process), its plan is asked
 for on a new DBAPI cursor of the same connection, with the same parameters: ``EXPLAIN QUERY PLAN``
@@ -96,10 +96,10 @@ def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: An
 
 
 def _context() -> str | None:
-    """The running pytest test, else the request being served, else None."""
-    test = os.environ.get("PYTEST_CURRENT_TEST")
-    if test:
-        return test.rsplit(" (", 1)[0]
+    """The request being served, else the running pytest test, else None.
+
+    The request first: it is set explicitly around each request by the serving wrapper, while
+    ``PYTEST_CURRENT_TEST`` is process-wide (the gates drop an inherited one, see ``timer_env``)."""
     if not _request:
         try:  # bo_request sits next to this file; the serving wrapper (bo_serve) sets its contextvar
             import importlib
@@ -107,7 +107,11 @@ def _context() -> str | None:
             _request.append(importlib.import_module("bo_request").current)
         except Exception:
             _request.append(None)
-    return _request[0].get() if _request[0] is not None else None
+    request = _request[0].get() if _request[0] is not None else None
+    if request:
+        return str(request)
+    test = os.environ.get("PYTEST_CURRENT_TEST")
+    return test.rsplit(" (", 1)[0] if test else None
 
 
 def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
