@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import __version__
 from .errors import OrchestratorError
@@ -117,28 +119,98 @@ def cmd_context(args: argparse.Namespace) -> int:
     return 0
 
 
+class Progress:
+    """The validate progress bar: redrawn in place on a terminal, one plain line per change otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self.last: tuple[int, int, str | None] | None = None
+        self.drawn = False
+
+    def __call__(self, run: Any) -> None:
+        p = run.progress
+        finished = run.finished()
+        state = (p.done, p.total, p.current)
+        elapsed = time.monotonic() - self.started
+        bar = "#" * p.done + "." * max(0, p.total - p.done)
+        doing = " — done" if finished else (f" — running {p.current}" if p.current else "")
+        line = f"[{bar}] {p.done}/{p.total} gates, {elapsed:.0f} s{doing}"
+        if self.tty:
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            self.stream.write("\r" + line[:width] + "\x1b[K" + ("\n" if finished else ""))
+            self.drawn = not finished
+            self.stream.flush()
+        elif state != self.last or finished:
+            print(line, file=self.stream, flush=True)
+        self.last = state
+
+    def close(self) -> None:
+        if self.drawn:  # interrupted mid-line: leave the cursor on a fresh line
+            self.stream.write("\n")
+            self.drawn = False
+
+
+def _gate_list(value: str | None) -> list[str] | None:
+    if value is not None and value.strip() == "all":
+        from .gates import gate_ids
+
+        return gate_ids()
+    return _csv(value)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .gates.measured import render as measured
     from .gates.render import RENDERERS
     from .workflow.validate import validate_results
 
-    def progress(run: Any) -> None:
-        p = run.progress
-        bar = "#" * p.done + "." * (p.total - p.done)
-        print(f"[{bar}] {p.done}/{p.total} gates" + (f" — running {p.current}" if p.current else ""),
-              file=sys.stderr)
-
-    status = validate_results(_project(args), args.task_id, _csv(args.gates), None, progress)
+    project = _project(args)
+    progress = Progress(sys.stderr)
+    try:
+        status = validate_results(project, args.task_id, _gate_list(args.gates), None, progress)
+    finally:
+        progress.close()
     if status.report is None:
         print(f"error: {status.message}", file=sys.stderr)
         return 1
     text = RENDERERS[args.format](status.report)
+    summary = measured(status.report, project.root)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"verdict {status.report.verdict}; report written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    # the key numbers follow a text report on stdout; beside any other format they go to stderr, so
+    # `--format json` stays one JSON document on stdout
+    (sys.stdout if args.format == "text" and not args.output else sys.stderr).write(summary)
     print(f"evidence and report.json: {status.report_path}", file=sys.stderr)
     return 0 if status.report.verdict == "pass" else 1
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    from .workflow import assign_skill
+
+    assignment = assign_skill(_project(args), args.task_id, args.skill)
+    if args.json:
+        print(_dump(assignment))
+        return 0
+    best = assignment.why[0] if assignment.why else None
+    print(f"{args.task_id} → {assignment.skill}" + (f" (score {best.score:g}: {'; '.join(best.reasons)})"
+                                                     if best else ""))
+    print(f"  gates: {', '.join(assignment.success_criteria.gates)}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .workflow.history import history, table
+
+    rows = history(_project(args), args.task_id, args.limit)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print(table(rows) if rows else f"no finished runs for {args.task_id or 'the whole project'}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -232,11 +304,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task_id")
     p.add_argument("--budget", type=int, help="token budget (default from config)")
 
+    p = add("assign", cmd_assign, "route a task to a sub-skill (assign_skill): its instructions and gates")
+    p.add_argument("task_id")
+    p.add_argument("--skill", help="choose the sub-skill instead of routing")
+    p.add_argument("--json", action="store_true", help="print the whole assignment")
+
     p = add("validate", cmd_validate, "run the quality gates for a task, or the whole project")
     p.add_argument("task_id", nargs="?", help="task id; leave out to validate the whole project")
-    p.add_argument("--gates", help="comma-separated gate ids (default: the assignment's, or all)")
+    p.add_argument("--gates", help="comma-separated gate ids, or 'all' (default: the assignment's, or all)")
     p.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     p.add_argument("--output", help="write the report here instead of stdout")
+
+    p = add("runs", cmd_runs, "list finished validation runs with their key numbers, newest last, to compare them")
+    p.add_argument("task_id", nargs="?", help="task id; leave out for the whole-project runs")
+    p.add_argument("--limit", type=int, default=20, help="the newest N runs (default 20)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = add("demo", cmd_demo, "run the whole flow on a copy of examples/shop over a real MCP session")
     p.add_argument("--clean", action="store_true", help="remove the temporary copy afterwards")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from .common import SEVERITIES, Contract, RunId, Severity, TaskId, Timestamp, Versioned
 
@@ -34,6 +34,10 @@ class Finding(Contract):
 
 
 class GateResult(Contract):
+    """One gate's outcome. ``id`` repeats ``gate``: the name the report shape of issue 5 uses
+    (``gates: [{id, status, metrics, findings}]``); ``gate`` stays for existing readers."""
+
+    id: str = Field("", description="the gate's id, the same as `gate`")
     gate: str
     title: str
     status: GateStatus
@@ -43,16 +47,52 @@ class GateResult(Contract):
     findings: list[Finding] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list, description="paths relative to the project root")
 
+    @model_validator(mode="after")
+    def _same_id(self) -> GateResult:
+        if not self.id:
+            self.id = self.gate
+        elif self.id != self.gate:
+            raise ValueError(f"id {self.id!r} and gate {self.gate!r} must be the same gate id")
+        return self
+
+
+class Environment(Contract):
+    """Where a run was measured, so numbers of two runs can be compared (no hostname, no paths)."""
+
+    cpu_count: int | None = Field(None, description="CPUs this process may use")
+    python: str = Field(description="version of the interpreter running the gates and the load driver")
+    implementation: str = Field(description="e.g. CPython")
+    target_python: str | None = Field(None, description="version of the target's interpreter (runs its tests and "
+                                                        "app); None when it could not be asked")
+    os: str = Field(description="sys.platform, e.g. linux")
+    platform: str = Field(description="platform.platform(terse=True), e.g. Linux-6.1-x86_64-with-glibc2.36")
+    machine: str = Field(description="CPU architecture, e.g. x86_64")
+    orchestrator: str = Field(description="backend-orchestrator version")
+
+
+class LoadSettings(Contract):
+    """The load profile the performance gate ran with: the config's, after BO_LOAD_* overrides."""
+
+    users: int
+    seconds: int
+    startup_s: int
+    requests: int = Field(0, description="configured requests (0: every safe GET, chosen by the gate)")
+    seed: str | None = Field(None, description="the seed function ('module:function') run on the scratch database "
+                                               "before the load, if any")
+
 
 class ValidationReport(Versioned):
     run_id: RunId
     task_id: TaskId | None
-    commit: str | None = None
+    commit: str | None = Field(None, description="git HEAD of the project; None when it is not a git checkout")
+    dirty: bool | None = Field(None, description="the working tree differed from the commit (outside ai-state/)")
     started_at: Timestamp
     finished_at: Timestamp
     verdict: Verdict
     gates: list[GateResult]
     thresholds: dict[str, float] = Field(default_factory=dict)
+    environment: Environment | None = None
+    load: LoadSettings | None = Field(None, description="None when the performance gate did not run")
     evidence_dir: str
 
 

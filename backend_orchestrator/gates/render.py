@@ -6,6 +6,7 @@ import json
 
 from .. import __version__
 from ..contracts.report import ValidationReport
+from .measured import MEASURING, key_numbers
 
 _ICON = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "skipped": "SKIP", "error": "ERROR"}
 
@@ -36,8 +37,9 @@ def to_text(report: ValidationReport) -> str:
 def to_markdown(report: ValidationReport) -> str:
     subject = f"task `{report.task_id}`" if report.task_id else "the whole project"
     out = [f"# Validation report — {subject}", "",
-           f"**Verdict: {report.verdict.upper()}** · run `{report.run_id}` · commit `{report.commit or 'n/a'}` · "
-           f"{report.started_at:%Y-%m-%d %H:%M:%S}Z → {report.finished_at:%H:%M:%S}Z", "",
+           f"**Verdict: {report.verdict.upper()}** · run `{report.run_id}` · commit `{report.commit or 'n/a'}`"
+           + (" (with local changes)" if report.dirty else "")
+           + f" · {report.started_at:%Y-%m-%d %H:%M:%S}Z → {report.finished_at:%H:%M:%S}Z", "",
            "| gate | status | summary | findings |", "|---|---|---|---|"]
     for gate in report.gates:
         out.append(f"| {gate.gate} | {_ICON[gate.status]} | {gate.summary.replace('|', '/')} | {len(gate.findings)} |")
@@ -47,8 +49,23 @@ def to_markdown(report: ValidationReport) -> str:
         for f in findings:
             out.append(f"| {f.severity} | {f.rule_id} | {_where(f.path, f.line) or '—'} | "
                        f"{f.title.replace('|', '/')} | {f.message.replace('|', '/')} |")
+    if any(g.gate in MEASURING for g in report.gates):
+        out += ["", "## Key numbers", "", "| measure | value |", "|---|---|"]
+        out += [f"| {label} | {value.replace('|', '/')} |" for label, value in key_numbers(report)]
     if report.thresholds:
         out += ["", "## Thresholds", ""] + [f"- `{k}`: {v:g}" for k, v in sorted(report.thresholds.items())]
+    if report.environment or report.load:
+        out += ["", "## Where it was measured", ""]
+        if report.environment:
+            env = report.environment
+            out.append(f"- {env.cpu_count or '?'} CPUs, {env.machine}, {env.platform}; Python {env.python} "
+                       f"({env.implementation}), target Python {env.target_python or 'unknown'}; "
+                       f"backend-orchestrator {env.orchestrator}")
+        if report.load:
+            load = report.load
+            out.append(f"- load: {load.users} users for {load.seconds} s"
+                       + (f", {load.requests} configured requests" if load.requests else ", every safe GET")
+                       + (f", database seeded by {load.seed}" if load.seed else ""))
     out += ["", f"Evidence: `{report.evidence_dir}`", ""]
     return "\n".join(out)
 

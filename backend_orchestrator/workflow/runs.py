@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..contracts.common import RUN_ID_PATTERN
-from ..contracts.report import GateResult, RunProgress, ValidationReport
+from ..contracts.report import Environment, GateResult, LoadSettings, RunProgress, ValidationReport
 from ..gates import GateContext, get_gate, run_gate
 
 if TYPE_CHECKING:
@@ -93,6 +93,10 @@ class Run:
     gate_times: dict[str, dict[str, float]] = field(default_factory=dict)
     report: ValidationReport | None = None
     report_path: str | None = None
+    commit: str | None = None  # taken when the gates start (environment.json), for the report
+    dirty: bool | None = None
+    environment: Environment | None = None
+    load: LoadSettings | None = None
     failure: str | None = None  # an infrastructure fault that stopped the run
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saving: threading.Lock = field(default_factory=threading.Lock, repr=False)

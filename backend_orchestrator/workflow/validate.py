@@ -2,7 +2,8 @@
 
 ``start_validation`` starts (or attaches to) a background run and returns at once;
 ``validate_results`` waits up to a bounded time and returns the report or a ``running`` status.
-When a run ends, its report is written (JSON and Markdown), the task moves to ``done`` or
+When a run ends, its report is written (JSON, Markdown and SARIF; see ``evidence.py`` for the
+run folder's layout), the task moves to ``done`` or
 ``failed``, tasks waiting on it are released, and a passing api task publishes ``backend.api.ready``.
 A run another server process executes is attached through its run.json; one whose process died is
 marked ``error`` (and its task ``failed``) on the first validation call of the next process.
@@ -20,9 +21,9 @@ from ..contracts.report import GateResult, RunStatus, ValidationReport
 from ..contracts.task import ValidationSummary
 from ..errors import InvalidArgument, InvalidTransition, invalid_choice
 from ..gates import GateContext, gate_ids
-from ..gates.render import to_markdown
 from ..state import Project
 from ..state.paths import relative
+from . import evidence as evidence_files
 from . import runs
 from .lifecycle import FINAL, require_ready, transition
 from .prepare import skill_for_kind
@@ -168,24 +169,37 @@ def start_validation(project: Project, task_id: str | None, gates: list[str] | N
     def context(r: runs.Run) -> GateContext:
         task = store.load_task(task_id) if task_id else None
         evidence.mkdir(parents=True, exist_ok=True)
+        _record_environment(project, r)
         return GateContext(root=project.root, config=project.config, evidence_dir=evidence, task=task,
                            cancelled=r.cancel_event)
 
     return runs.start(run, context, lambda r, results: _finish(project, r, results)), False
 
 
+def _record_environment(project: Project, run: runs.Run) -> None:
+    """The commit, the machine and the load profile, taken when the gates start (environment.json)."""
+    run.commit, run.dirty = evidence_files.git_state(project.root)
+    run.environment = evidence_files.environment(project.root, project.config)
+    run.load = evidence_files.load_settings(project.config) if "performance" in run.gates else None
+    record = {"schema_version": 1, "run_id": run.run_id, "task_id": run.task_id, "commit": run.commit,
+              "dirty": run.dirty, "gates": run.gates, "environment": run.environment.model_dump(mode="json"),
+              "load": run.load.model_dump(mode="json") if run.load else None,
+              "thresholds": project.config.thresholds.model_dump(mode="json")}
+    project.store.write_json(run.evidence_dir / evidence_files.ENVIRONMENT, None, record)
+
+
 def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
     store = project.store
     verdict = _verdict(results, run.cancel_event.is_set())
     report = ValidationReport(
-        run_id=run.run_id, task_id=run.task_id, commit=project.git_head(), started_at=run.started_at,
+        run_id=run.run_id, task_id=run.task_id, commit=run.commit, dirty=run.dirty, started_at=run.started_at,
         finished_at=project.clock(), verdict=verdict, gates=results,
         thresholds={k: float(v) for k, v in project.config.thresholds.model_dump().items()},
-        evidence_dir=relative(project.root, run.evidence_dir),
+        environment=run.environment, load=run.load, evidence_dir=relative(project.root, run.evidence_dir),
     )
     path = run.evidence_dir / "report.json"
     store.write_json(path, "validation-report", report.model_dump(mode="json"))
-    (run.evidence_dir / "report.md").write_text(to_markdown(report), encoding="utf-8")
+    evidence_files.write_reports(run.evidence_dir, report)
     run.report, run.report_path = report, relative(project.root, path)
     if run.task_id is None:
         return
@@ -248,18 +262,20 @@ def check_wait(wait_seconds: float | None) -> float:
 def validate_results(project: Project, task_id: str | None, gates: list[str] | None = None,
                      wait_seconds: float | None = None,
                      on_progress: Callable[[runs.Run], None] | None = None) -> RunStatus:
-    """Start or attach, wait up to ``wait_seconds`` (None: until done) and report."""
+    """Start or attach, wait up to ``wait_seconds`` (None: until done) and report. ``on_progress`` is
+    called about every 0.2 s while the run goes on (a display decides what to redraw), and once at
+    the end."""
     run, attached = start_validation(project, task_id, gates)
     deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
-    seen = -1
     while not run.finished():
-        if on_progress and run.progress.done != seen:
-            seen = run.progress.done
+        if on_progress:
             on_progress(run)
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             break
         run.wait(0.2 if left is None else min(0.2, left))
+    if on_progress:
+        on_progress(run)
     return status_of(run, attached)
 
 
