@@ -157,7 +157,7 @@ class DatabaseGate(Gate):
                            cancelled=ctx.cancelled)
         evidence.append(ctx.rel(out / "probe.log"))
         for written in (out / "probe.log", result_path):  # the target's code wrote them: never trust a URL in them
-            scrub(written, passwords(url, scratch, *protected_urls(cfg, url).values()))
+            scrub(written, passwords(scratch, *protected_urls(cfg, ini_url(ini)).values()))
         if database is not None and _digest(database) != before:
             return self.result("error", f"the configured database {_shown(ctx, database)} changed during the gate; "
                                f"its backup is {ctx.rel(out / 'backup.db')}", metrics=metrics, evidence=evidence)
@@ -213,7 +213,7 @@ class DatabaseGate(Gate):
                                    "empty scratch database of the same kind (e.g. a throwaway PostgreSQL database) "
                                    "to run the migration round trip and the schema checks; the configured database "
                                    "is never migrated.", path=ctx.rel(ini))])
-        refused = refusal(configured, protected_urls(ctx.config, url))
+        refused = refusal(configured, protected_urls(ctx.config, ini_url(ini)))
         if refused:
             return self.result("error", refused, metrics=metrics)
         metrics["scratch"] = mask_url(configured)

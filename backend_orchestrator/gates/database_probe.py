@@ -79,13 +79,27 @@ def _guard(url: str) -> None:
             name = cparams.get("database") or cparams.get("dbname") or cparams.get("db")
             host = str(cparams.get("host") or "")
             port = cparams.get("port")
-            elsewhere = bool(host and want.host and host != want.host and not {host, want.host} <= _LOCAL)
+            local = {h for h in (host, want.host or "") if h in _LOCAL or h.startswith("/")}
+            elsewhere = bool(host and want.host and host != want.host and len(local) < 2)
             elsewhere |= port is not None and want.port is not None and int(port) != int(want.port)
             if (name is not None and name != want.database) or elsewhere:
                 raise RuntimeError("refused a connection to a database other than the scratch database "
                                    "(env.py does not take the URL the gate passes)")
 
     event.listen(Engine, "do_connect", check)
+
+
+def _create_schema(engine: Any, name: str) -> None:
+    """``CREATE SCHEMA name``, after dropping this probe's schemas left by runs killed over a day ago."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        for (old,) in conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                                   {"p": SCHEMA_PREFIX.replace("_", "\\_") + "%"}):
+            made = re.match(rf"{SCHEMA_PREFIX}(\d+)_[0-9a-f]+$", old)
+            if made and time.time() - int(made.group(1)) > STALE_S:
+                conn.execute(text(f'DROP SCHEMA "{old}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
 
 
 def _fresh_schema(url: str, result: dict[str, Any]) -> Callable[[], None]:
@@ -96,13 +110,11 @@ def _fresh_schema(url: str, result: dict[str, Any]) -> Callable[[], None]:
 
     name = f"{SCHEMA_PREFIX}{int(time.time())}_{secrets.token_hex(3)}"
     engine = create_engine(url, poolclass=NullPool)
-    with engine.begin() as conn:
-        for (old,) in conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-                                   {"p": SCHEMA_PREFIX.replace("_", "\\_") + "%"}):
-            made = re.match(rf"{SCHEMA_PREFIX}(\d+)_[0-9a-f]+$", old)
-            if made and time.time() - int(made.group(1)) > STALE_S:
-                conn.execute(text(f'DROP SCHEMA "{old}" CASCADE'))  # left by a run that was killed
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        _create_schema(engine, name)
+    except Exception as exc:
+        raise RuntimeError(f"could not create the gate's schema in the scratch database ({_last_line(exc)}): its "
+                           "user needs CREATE on that database (its owner has it)") from exc
     result["scratch_schema"] = name
 
     def search_path(dbapi_connection: Any, _record: Any) -> None:

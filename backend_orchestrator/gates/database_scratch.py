@@ -56,11 +56,12 @@ def identity(url: str) -> tuple[str, str, int | None, str]:
 
 
 def refusal(scratch: str, protected: dict[str, str]) -> str | None:
-    """Why ``scratch`` must not be migrated (it names one of the ``protected`` databases), or None."""
+    """Why ``scratch`` must not be migrated, or None: it names one of the ``protected`` databases, or it
+    is not of the same kind as the first of them (the database the gate checks the migrations for)."""
     mine = identity(scratch)
-    for label, url in protected.items():
+    for n, (label, url) in enumerate(protected.items()):
         theirs = identity(url)
-        if theirs[0] != mine[0]:
+        if n == 0 and theirs[0] != mine[0]:
             return (f"the scratch database {mask_url(scratch)} is {mine[0]} but {label} is {theirs[0]}: the round "
                     "trip must run on the same kind of database; point the scratch URL at an empty "
                     f"{theirs[0]} database")
@@ -71,13 +72,13 @@ def refusal(scratch: str, protected: dict[str, str]) -> str | None:
     return None
 
 
-def protected_urls(config: ProjectConfig, url: str) -> dict[str, str]:
-    """The non-SQLite databases the application may use, by where they were found."""
-    found = {"database_url" if config.database_url else "alembic.ini's sqlalchemy.url": url}
+def protected_urls(config: ProjectConfig, ini_value: str | None) -> dict[str, str]:
+    """The server databases the application may use, by where they were found, the configured one first."""
+    found = {"database_url": config.database_url or "", "alembic.ini's sqlalchemy.url": ini_value or ""}
     name = config.database_env or os.environ.get("BO_DATABASE_ENV", "").strip()
-    if name and os.environ.get(name, "").strip():
-        found[f"${name}"] = os.environ[name].strip()
-    return {label: value for label, value in found.items() if not value.startswith("sqlite")}
+    if name:
+        found[f"${name}"] = os.environ.get(name, "").strip()
+    return {label: value for label, value in found.items() if value and not value.startswith("sqlite")}
 
 
 def driver_hint(missing: str, python: str) -> str:

@@ -142,7 +142,8 @@ def test_the_configured_postgres_database_is_untouched_and_its_password_is_in_no
     assert sorted(p.name for p in (root / "evidence" / "database").iterdir()) == ["probe.json", "probe.log"]
 
 
-@pytest.mark.parametrize("how", ["the same URL", "localhost for 127.0.0.1, another driver", "the app's variable"])
+@pytest.mark.parametrize("how", ["the same URL", "localhost for 127.0.0.1, another driver", "the app's variable",
+                                 "alembic.ini's URL"])
 def test_a_scratch_url_naming_the_configured_database_is_refused_before_anything_runs(
         how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = project("db_pg", tmp_path)
@@ -152,6 +153,11 @@ def test_a_scratch_url_naming_the_configured_database_is_refused_before_anything
         scratch = "postgresql://warehouse:pr0d-s3cret@localhost/warehouse"
     elif how == "the app's variable":
         monkeypatch.setenv("WAREHOUSE_DATABASE_URL", real)
+        configured = "postgresql+psycopg://warehouse:pr0d-s3cret@db.internal:5432/warehouse"
+    elif how == "alembic.ini's URL":
+        ini = root / "alembic.ini"
+        ini.write_text(ini.read_text(encoding="utf-8").replace(
+            "postgresql+psycopg://warehouse@db.internal/warehouse", real), encoding="utf-8")
         configured = "postgresql+psycopg://warehouse:pr0d-s3cret@db.internal:5432/warehouse"
     result = gate(root, configured, scratch)
     assert result.status == "error"
@@ -166,6 +172,21 @@ def test_a_scratch_database_of_another_kind_is_refused(tmp_path: Path) -> None:
     assert result.status == "error"
     assert "is mysql but database_url is postgresql" in result.summary
     assert "pw-secret" not in result.model_dump_json()
+
+
+def test_a_scratch_user_who_may_not_create_a_schema_gets_an_error_saying_so(postgres: PgServer, tmp_path: Path) -> None:
+    scratch, role = postgres.create_database("scratch"), f"bo_reader_{os.getpid()}"
+    postgres.query("postgres", f"CREATE ROLE {role} LOGIN PASSWORD 'r3ader-pw'")
+    try:
+        url = f"postgresql+psycopg://{role}:r3ader-pw@{postgres.host}:{postgres.port}/{scratch}"
+        root = project("db_pg", tmp_path)
+        result = gate(root, postgres.url("warehouse_prod", host="db.internal"), url)
+    finally:
+        postgres.query("postgres", f"DROP ROLE {role}")
+    assert result.status == "error"
+    assert "could not create the gate's schema in the scratch database" in result.summary
+    assert "permission denied for database" in result.summary and "needs CREATE" in result.summary
+    assert "r3ader-pw" not in result.model_dump_json() + evidence_text(root)
 
 
 def test_an_env_py_that_connects_to_the_configured_postgres_database_is_stopped_before_it_migrates_it(
