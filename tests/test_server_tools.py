@@ -159,8 +159,8 @@ async def test_assign_skill_routes_by_kind_and_keywords(client: Client, project:
     assert "serves kind 'api'" in out["why"][0]["reasons"]
     assert "## " in out["instructions"]
     assert "validate_results" in out["allowed_tools"]
-    assert out["success_criteria"]["gates"] == ["tests", "api-design", "contract", "security", "architecture", "docs",
-                                                 "performance"]
+    assert out["success_criteria"]["gates"] == ["tests", "api-design", "contract", "contract-tests", "security",
+                                                 "architecture", "docs", "performance"]
     assert out["success_criteria"]["thresholds"]["coverage_percent"] == 80
     assert out["context"]["task_id"] == task_id
     task = await ok(client, "get_task", {"task_id": task_id})

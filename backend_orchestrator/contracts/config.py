@@ -103,6 +103,33 @@ class ServeConfig(Contract):
         return value
 
 
+ContractCheck = Literal[
+    "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
+    "ignored_auth", "negative_data_rejection", "positive_data_acceptance", "response_headers_conformance",
+    "missing_required_header", "unsupported_method", "allow_header_conformance", "use_after_free",
+    "ensure_resource_availability",
+]
+ContractPhase = Literal["examples", "coverage", "fuzzing", "stateful"]
+DEFAULT_CHECKS: tuple[ContractCheck, ...] = (
+    "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
+    "ignored_auth",
+)
+ALL_PHASES: tuple[ContractPhase, ...] = ("examples", "coverage", "fuzzing", "stateful")
+
+
+class ContractTestsConfig(Contract):
+    """The contract-tests gate: schemathesis against the served app, bounded in examples and time."""
+
+    max_examples: int = Field(10, ge=1, le=1000, description="test cases per operation and phase")
+    seconds: int = Field(120, ge=5, le=3600, description="wall-clock bound of the schemathesis run")
+    checks: list[ContractCheck] = Field(default_factory=lambda: list(DEFAULT_CHECKS), min_length=1,
+                                        description="schemathesis checks to run on every response")
+    phases: list[ContractPhase] = Field(
+        default_factory=lambda: list(ALL_PHASES), min_length=1,
+        description="schemathesis phases; stateful follows the document's links with the data it created")
+    seed: int | None = Field(None, description="a fixed seed repeats a run's test cases")
+
+
 class ProjectConfig(Contract):
     app: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$",
                             description="import path of the ASGI/WSGI app or of its factory, e.g. 'shop.main:app'")
@@ -132,3 +159,4 @@ class ProjectConfig(Contract):
     auth_dependencies: list[str] = Field(
         default_factory=list, description="extra callable names that authenticate a request"
     )
+    contract_tests: ContractTestsConfig = Field(default_factory=ContractTestsConfig)

@@ -7,6 +7,7 @@ from .api_design import ApiDesignGate
 from .architecture import ArchitectureGate
 from .base import Gate, GateContext, run_gate
 from .contract import ContractGate
+from .contract_tests import ContractTestsGate
 from .database import DatabaseGate
 from .docs import DocsGate
 from .performance import PerformanceGate
@@ -15,6 +16,7 @@ from .tests import TestsGate
 
 GATES: tuple[type[Gate], ...] = (
     TestsGate, ContractGate, ApiDesignGate, SecurityGate, ArchitectureGate, DocsGate, PerformanceGate, DatabaseGate,
+    ContractTestsGate,
 )
 
 

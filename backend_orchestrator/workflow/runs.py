@@ -35,7 +35,7 @@ from ..gates import GateContext, get_gate, run_gate
 if TYPE_CHECKING:
     from ..state.store import Store
 
-RUNTIME_GATES = ("tests", "performance", "database")  # compete for CPU, ports and the database
+RUNTIME_GATES = ("tests", "performance", "database", "contract-tests")  # compete for CPU, ports and the database
 RECORD = "run.json"
 DIED = "the server that ran it stopped before it finished"
 REFRESH_S = 0.5
