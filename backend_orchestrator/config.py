@@ -10,7 +10,7 @@ import os
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import ValidationError
 
@@ -59,9 +59,13 @@ def _explain(source: Path, exc: ValidationError) -> str:
         if error["type"] == "extra_forbidden":
             parent: Any = ProjectConfig
             for part in error["loc"][:-1]:
-                field = parent.model_fields.get(str(part))
+                if isinstance(part, int):  # an item of a list of tables, e.g. load.requests.0
+                    continue
+                field = getattr(parent, "model_fields", {}).get(str(part))
                 parent = field.annotation if field else parent
-            valid = getattr(parent, "model_fields", {}).keys()
+                if get_origin(parent) is list:
+                    parent = get_args(parent)[0]
+            valid = [f.alias or name for name, f in getattr(parent, "model_fields", {}).items()]
             lines.append(f"unknown key {loc!r}; {choices_hint(str(error['loc'][-1]), valid)}")
         else:
             lines.append(f"{loc}: {error['msg']} (got {error.get('input')!r})")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -245,7 +246,8 @@ def serve(ctx: GateContext, out: Path, startup_s: int) -> Iterator[Served]:
     cfg, root = ctx.config, ctx.root
     out.mkdir(parents=True, exist_ok=True)
     scratch = out / "scratch"
-    scratch.mkdir(exist_ok=True)
+    shutil.rmtree(scratch, ignore_errors=True)  # each run starts from nothing: the seed may not be idempotent
+    scratch.mkdir()
     for stale in ("server.log", "alembic.log", "seed.log"):
         (out / stale).unlink(missing_ok=True)
     python = target_python(root, cfg)
@@ -272,6 +274,7 @@ def serve(ctx: GateContext, out: Path, startup_s: int) -> Iterator[Served]:
             last = tail(out / "server.log")
             raise ServeError(problem + (f"; last lines of its log:\n{last}" if last else ""), evidence)
         chosen = json.loads(info.read_text(encoding="utf-8")) if info.is_file() else {}
+        info.unlink(missing_ok=True)
         yield Served(url=f"http://127.0.0.1:{port}", port=port, python=python, sql_log=sql_log, scratch=scratch,
                      server=str(chosen.get("server", "unknown")), interface=str(chosen.get("interface", "unknown")),
                      evidence=evidence, headers=headers, values=values, process=server)

@@ -5,9 +5,11 @@ break the asyncio MCP server; so the gate runs ``python performance_locust.py SP
 process group and reads the JSON this script writes.
 
 SPEC (JSON, written by the gate): ``host`` (must be http://127.0.0.1:PORT), ``users``, ``spawn_rate``,
-``seconds``, ``headers_file`` (null, or a 0600 JSON file of headers: credentials, never copied
-anywhere) and ``targets``: ``[{"name": "GET /x/{id}", "method": "GET", "path": "/x/3", "auth": false,
-"weight": 1, "json": {...}}]`` (``json`` optional; ``auth`` targets get the headers).
+``seconds``, ``warmup_seconds`` (load sent first and left out of the stats), ``headers_file`` (null,
+or a 0600 JSON file of headers: credentials, never copied anywhere) and ``targets``: ``[{"name":
+"GET /x/{id}", "method": "GET", "path": "/x/3", "auth": false, "weight": 1, "json": {...}}]``
+(``json`` optional; ``auth`` targets get the headers). Every request also carries
+``X-BO-Target: <name>``, which the server's wrapper uses to label the request's SQL.
 OUT (JSON): per target (keyed by name) and in total: requests, failures, rate_limited (429s), rps,
 p50/p95/p99 in ms, ``answers`` (status code -> count; 0 is no answer), plus the first error messages.
 A failure is a 5xx, a connection error or a timeout (BS-MET-005); a 429 counts as rate limited,
@@ -47,6 +49,8 @@ def main(argv: list[str]) -> int:
     headers: dict[str, str] = {}
     if spec.get("headers_file"):
         headers = json.loads(Path(spec["headers_file"]).read_text(encoding="utf-8"))
+    for t in targets:  # the server's wrapper labels the request's SQL with it (bo_serve)
+        t["tag"] = {"X-BO-Target": t["name"]} if t["name"].isascii() and t["name"].isprintable() else {}
     cycle = [t for t in targets for _ in range(max(1, int(t.get("weight", 1))))]
     offsets = itertools.count()
     limited: dict[str, int] = {t["name"]: 0 for t in targets}
@@ -67,8 +71,7 @@ def main(argv: list[str]) -> int:
             target = cycle[self._next % len(cycle)]
             self._next += 1
             extra: dict[str, Any] = {"json": target["json"]} if "json" in target else {}
-            if target.get("auth"):
-                extra["headers"] = headers
+            extra["headers"] = {**(headers if target.get("auth") else {}), **target["tag"]}
             with self.client.request(target["method"], target["path"], name=target["name"],
                                      catch_response=True, **extra) as response:
                 code = response.status_code or 0
@@ -85,6 +88,13 @@ def main(argv: list[str]) -> int:
     env = Environment(user_classes=[LoadUser], host=host, events=events)
     runner = env.create_local_runner()
     runner.start(user_count=int(spec["users"]), spawn_rate=float(spec["spawn_rate"]))
+    warmup = float(spec.get("warmup_seconds", 0))
+    if warmup > 0:  # first requests pay for imports, caches and pools: load, then forget them
+        gevent.sleep(warmup)
+        env.stats.reset_all()
+        for name in limited:
+            limited[name] = 0
+            answers[name].clear()
     gevent.spawn_later(float(spec["seconds"]), runner.quit)
     runner.greenlet.join()
 

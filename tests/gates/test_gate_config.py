@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
 import pytest
 
+from backend_orchestrator.config import load_config
 from backend_orchestrator.contracts.config import ProjectConfig
+from backend_orchestrator.errors import ConfigError
 from backend_orchestrator.gates import get_gate
 from backend_orchestrator.gates.performance import Profile
 
@@ -25,3 +30,62 @@ def test_database_settings_are_validated() -> None:
         ProjectConfig.model_validate({"database_env": "not a variable"})
     with pytest.raises(ValueError):
         ProjectConfig.model_validate({"load": {"users": 0}})
+
+
+def test_the_serve_section_and_load_requests_come_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""
+        [tool.backend-orchestrator]
+        app = "shop.main:app"
+        [tool.backend-orchestrator.serve]
+        interface = "wsgi"
+        seed = "shop.seed:seed"
+        [[tool.backend-orchestrator.load.requests]]
+        method = "post"
+        path = "/api/v1/orders/{order_id}/items"
+        json = {product_id = 1, quantity = 2}
+        auth = true
+        weight = 3
+    """), encoding="utf-8")
+    config = load_config(tmp_path)
+    assert (config.serve.interface, config.serve.seed) == ("wsgi", "shop.seed:seed")
+    [request] = config.load.requests
+    assert (request.method, request.path, request.body, request.auth, request.weight, request.name) == (
+        "POST", "/api/v1/orders/{order_id}/items", {"product_id": 1, "quantity": 2}, True, 3, None)
+    assert request.placeholders() == ["order_id"]
+
+
+@pytest.mark.parametrize(("table", "named"), [
+    ('[tool.backend-orchestrator.serve]\ninterface = "rsgi"',
+     ["serve.interface", "'rsgi'", "'auto', 'asgi' or 'wsgi'"]),
+    ('[tool.backend-orchestrator.serve]\nseed = "python -c boom"',
+     ["serve.seed", "'python -c boom'", "'module:function'", "never a command"]),
+    ('[[tool.backend-orchestrator.load.requests]]\nmethod = "FETCH"\npath = "/x"',
+     ["load.requests.0.method", "'FETCH'", "'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD' or 'OPTIONS'"]),
+    ('[[tool.backend-orchestrator.load.requests]]\nmethod = "GET"\npath = "api/v1/x"',
+     ["load.requests.0.path", "'api/v1/x' must start with '/'"]),
+    ('[[tool.backend-orchestrator.load.requests]]\nmethod = "GET"\npath = "/x/{order id}"',
+     ["load.requests.0.path", "{order id}", "an identifier"]),
+    ('[[tool.backend-orchestrator.load.requests]]\nmethod = "GET"\npath = "/x/{id"',
+     ["load.requests.0.path", "'/x/{id'", "unbalanced braces"]),
+    ('[[tool.backend-orchestrator.load.requests]]\nmethod = "GET"\npath = "/x"\nweight = 0',
+     ["load.requests.0.weight", "greater than or equal to 1", "(got 0)"]),
+    ('[[tool.backend-orchestrator.load.requests]]\nmethod = "GET"\npath = "/x"\njsno = {}',
+     ["unknown key 'load.requests.0.jsno'", "auth, json, method, name, path, weight", "did you mean 'json'?"]),
+])
+def test_a_bad_serve_or_load_setting_is_an_error_naming_the_value_and_the_choices(
+        tmp_path: Path, table: str, named: list[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text(f'[tool.backend-orchestrator]\napp = "a.b:app"\n{table}\n',
+                                             encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path)
+    for text in named:
+        assert text in str(raised.value)
+
+
+def test_a_seed_adds_its_timeout_to_the_gate_s_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BO_LOAD_USERS", "BO_LOAD_SECONDS", "BO_STARTUP_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    plain = ProjectConfig()
+    seeded = ProjectConfig.model_validate({"serve": {"seed": "shop.seed:seed", "seed_timeout_s": 40}})
+    gate = get_gate("performance")
+    assert gate.time_limit(seeded) - gate.time_limit(plain) == 40

@@ -4,8 +4,11 @@
 a plain function taking no arguments is a factory and is called once), decides its interface
 (``BO_SERVE_INTERFACE``: ``asgi``, ``wsgi`` or ``auto`` — an async ``__call__`` or three positional
 parameters is ASGI, two ``(environ, start_response)`` is WSGI, as Flask and Django apps are), wraps it
-so that ``bo_request.current`` names each request (``"GET /api/v1/orders #17"``) for the SQL timer,
-writes ``{"server", "interface", "detail"}`` to INFO and serves it on 127.0.0.1:PORT:
+so that ``bo_request.current`` names each request for the SQL timer: the route and a counter,
+``"GET /api/v1/orders/{order_id} #17"`` when the load driver named its target in the ``X-BO-Target``
+header (so the timer's per-route stats line up with the gate's targets), else the method and the
+raw path, ``"GET /api/v1/orders/3 #17"``. It then writes ``{"server", "interface", "detail"}`` to
+INFO and serves the app on 127.0.0.1:PORT:
 
 - ASGI: uvicorn;
 - WSGI: gunicorn (one process, gthread, 10 threads) if installed, else waitress (10 threads), else
@@ -33,6 +36,7 @@ from typing import Any
 # Beside this file (the folder is first on sys.path); imported by name so that the timer shares it.
 bo_request = importlib.import_module("bo_request")
 
+TARGET_HEADER = "X-BO-Target"  # the load driver's name for the request's target
 THREADS = 10  # what uvicorn's WSGI adapter uses: the WSGI servers get the same concurrency
 
 
@@ -87,7 +91,9 @@ def tag_asgi(app: Any) -> Any:
         if scope.get("type") != "http":
             await app(scope, receive, send)
             return
-        token = bo_request.current.set(f"{scope.get('method', '?')} {scope.get('path', '?')} #{next(counter)}")
+        named = dict(scope.get("headers") or []).get(TARGET_HEADER.lower().encode("latin-1"))
+        route = named.decode("latin-1") if named else f"{scope.get('method', '?')} {scope.get('path', '?')}"
+        token = bo_request.current.set(f"{route} #{next(counter)}")
         try:
             await app(scope, receive, send)
         finally:
@@ -123,7 +129,9 @@ def tag_wsgi(app: Any) -> Any:
     counter = itertools.count(1)
 
     def tagged(environ: dict[str, Any], start_response: Any) -> Any:
-        label = f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '?')} #{next(counter)}"
+        route = environ.get("HTTP_" + TARGET_HEADER.upper().replace("-", "_")) or (
+            f"{environ.get('REQUEST_METHOD', '?')} {environ.get('PATH_INFO', '?')}")
+        label = f"{route} #{next(counter)}"
         token = bo_request.current.set(label)
         try:
             result = app(environ, start_response)
