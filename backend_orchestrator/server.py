@@ -100,14 +100,17 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
     def prepare_context(
         task_id: TaskIdArg,
         token_budget: Annotated[int | None, Field(description="Token limit; default from config (4000)")] = None,
+        include: Annotated[list[str] | None, Field(
+            description="Extra items at full detail: 'METHOD /path', 'model:Name', 'service:name', "
+                        "'file:path.py', 'standard:ID'")] = None,
     ) -> ContextResult:
         """Build the task's context package: relevant endpoints, tables, indexes, migrations head,
-        services, standards clauses, test requirements and source outlines, within a token budget
-        (omitted items are listed). Next: assign_skill."""
+        services, standards clauses, test requirements and source outlines, within a token budget.
+        What was left out is in budget.omitted; budget.more says how to get it. Next: assign_skill."""
         from .workflow import prepare_context as run
 
         with call("prepare_context", task_id):
-            return run(project, task_id, token_budget)
+            return run(project, task_id, token_budget, include)
 
     @tool(IDEMPOTENT_WRITE, "Assign the task to a sub-skill")
     def assign_skill(

@@ -378,6 +378,8 @@ async def test_planted_secrets_never_reach_a_context_package(client: Client, pro
     assert package["redactions"] >= 2
     outline = next(f for f in package["source"] if f["path"] == "shop/routers/products.py")["outline"]
     assert "PAYMENT_API_KEY = <redacted>" in outline
+    where = {(r["path"], r["name"]) for r in package["redacted"]}
+    assert {("shop/routers/products.py", "PAYMENT_API_KEY"), ("shop/routers/products.py", "ADMIN_PASSWORD")} <= where
     written = "".join(p.read_text(encoding="utf-8") for p in (project.root / "ai-state").rglob("*.json"))
     for secret in planted:
         assert secret not in json.dumps(package) and secret not in json.dumps(assignment)

@@ -1,5 +1,6 @@
-"""Context packaging: what a sub-skill needs for a task, within a token budget."""
+"""Context packages: what a sub-skill needs for a task, within a token budget."""
 
-from .builder import build_package, estimate_tokens
+from .builder import build_package
+from .tokens import estimate_tokens
 
 __all__ = ["build_package", "estimate_tokens"]

@@ -1,18 +1,22 @@
-"""Build a ContextPackage: rank what the task touches, render it, fit it to the budget.
+"""Build a ContextPackage: walk the registry graph from the task, render each item at its level of
+detail, and fill the budget best-first.
 
-Relevance walks the registry graph: the endpoints the task names → endpoints of the same
-resource → request/response models → tables (and their foreign-key neighbours) → services the
-handlers' modules use → source files and the tests that exercise those paths. What the task
-names is always kept; the rest is dropped lowest-rank first until the package fits.
+Levels of detail: what the task names (and what the caller ``include``-s) as full entries; items
+one hop away (the endpoints' models and tables, handler files, tests that call the routes, services
+the handler modules use, tables linked to a named one) as full entries or symbol outlines; items two
+hops away as one-line summaries; the rest of the API as one line per resource and the rest of the
+schema as table names. Filling goes tier by tier (see ``_candidates``), in rank order inside a tier;
+an item that does not fit is listed in ``budget.omitted``, never cut in half. What the task names is
+always in: if that alone is over the budget, the caller is told the budget it needs.
 """
 
 from __future__ import annotations
 
-import json
+import difflib
 import math
 import re
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,263 +25,342 @@ from ..contracts.context import (
     ContextPackage,
     DatabaseSection,
     EndpointsSection,
+    Redaction,
     SourceFile,
     StandardClause,
     TaskBrief,
     TestRequirements,
 )
-from ..contracts.registry import Endpoint, EndpointRegistry, Model, ModelRegistry, ServiceRegistry
+from ..contracts.registry import Endpoint, EndpointRegistry, Model, ModelRegistry, Service, ServiceRegistry
 from ..contracts.task import Task
 from ..docs import clauses
 from ..errors import InvalidArgument
-from .outline import outline
+from . import graph as graphs
+from .outline import cached_outline
+from .requirements import patterns, test_requirements
+from .standards import Touch, applicable
+from .tokens import METHOD, compact, estimate_tokens, text_tokens
 
-_SCHEMA_SUFFIX = re.compile(r"(Create|Update|Read|Out|In|Response|Request|Public|Detail|List|Schema)$")
-_MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def estimate_tokens(document: object) -> int:
-    """The project's token estimate: ceil(UTF-8 bytes of compact JSON / 4).
-
-    Four bytes per token is the usual rule of thumb for English and code in BPE tokenizers;
-    compact JSON is what a client puts on the wire. Issue #6 measures its error.
-    """
-    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    return math.ceil(len(text.encode("utf-8")) / 4)
+ONE_HOP = 1.0
+NEAR = 2.5  # one-line summaries for endpoints and tables up to this cost
 
 
-def _norm(path: str) -> str:
-    return re.sub(r"\{[^}]*\}", "{}", path.rstrip("/") or "/")
+@dataclass
+class Candidate:
+    tier: int
+    rank: tuple[float, str]
+    label: str  # how it is named in budget.omitted
+    add: Callable[[], None]
+    remove: Callable[[], None]
+    tokens: float
 
 
-def _resource(path: str) -> str:
-    parts = [p for p in path.split("/") if p and not p.startswith("{") and p != "api"
-             and not re.fullmatch(r"v\d+", p)]
-    return parts[0] if parts else ""
-
-
-def _model_for(schema_name: str | None, models: dict[str, Model]) -> list[str]:
-    if not schema_name:
-        return []
-    found = []
-    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", schema_name):
-        base = _SCHEMA_SUFFIX.sub("", word)
-        if base in models and base not in found:
-            found.append(base)
-    return found
-
-
-def _patterns(endpoints: list[Endpoint]) -> list[str]:
-    if not endpoints:
-        return ["no endpoints discovered yet"]
-    out = []
-    versions = sorted({e.version for e in endpoints if e.version})
-    if versions:
-        share = sum(1 for e in endpoints if e.version) / len(endpoints)
-        out.append(f"versioned paths ({', '.join(versions)}) on {share:.0%} of endpoints, e.g. /api/{versions[-1]}/...")
-    resources = sorted({_resource(e.path) for e in endpoints if _resource(e.path)})
-    if resources:
-        plural = [r for r in resources if r.endswith("s")]
-        out.append(f"resource segments: {', '.join(resources)} ({len(plural)}/{len(resources)} plural)")
-    creates = [e for e in endpoints if e.method == "POST"]
-    if creates:
-        with_201 = sum(1 for e in creates if 201 in e.status_codes)
-        out.append(f"POST returns 201 on {with_201}/{len(creates)} create endpoints")
-    lists = [e for e in endpoints if e.method == "GET" and not e.path_params]
-    if lists:
-        out.append(f"{len(lists)} collection reads (GET without path parameters); check each for pagination")
-    guarded = sum(1 for e in endpoints if e.auth)
-    names = sorted({a for e in endpoints for a in e.auth})
-    listed = f": {', '.join(names)}" if names else ""
-    out.append(f"auth dependencies on {guarded}/{len(endpoints)} endpoints{listed}")
-    with_model = sum(1 for e in endpoints if e.response_model)
-    out.append(f"response_model declared on {with_model}/{len(endpoints)} endpoints")
-    return out
+def _norm(ref: str) -> str:
+    method, _, path = ref.partition(" ")
+    return f"{method.upper()} {re.sub(r'{[^}]*}', '{}', path.rstrip('/') or '/')}"
 
 
 def _one_line(e: Endpoint) -> str:
-    extra = " [auth]" if e.auth else ""
-    extra += " [hidden]" if e.hidden else ""
-    return f"{e.method} {e.path}" + (f" — {e.summary}" if e.summary else "") + extra
+    flags = (" [auth]" if e.auth else "") + (" [hidden]" if e.hidden else "")
+    return f"{e.method} {e.path}" + (f" — {e.summary}" if e.summary else "") + flags
 
 
-def _tests_touching(root: Path, tests_dir: str, needles: Iterable[str]) -> list[str]:
-    folder = root / tests_dir
-    if not folder.is_dir():
-        return []
-    wanted = [n for n in needles if n]
-    hits = []
-    for path in sorted(folder.rglob("*.py")):
-        if not path.resolve().is_relative_to(root):
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if any(n in text for n in wanted):
-            hits.append(path.relative_to(root).as_posix())
-    return hits
+def _table_line(m: Model) -> str:
+    cols = []
+    for c in m.columns:
+        marks = ("PK" if c.primary_key else "") + (f" FK→{c.foreign_key}" if c.foreign_key else "")
+        marks += " idx" if c.index or c.unique else ""
+        cols.append(f"{c.name} {c.type}{(' ' + marks.strip()) if marks.strip() else ''}")
+    extra = f"; indexes {', '.join(i.name for i in m.indexes)}" if m.indexes else ""
+    return f"{m.table} ({m.name}): {', '.join(cols)}{extra}"
+
+
+def _resource_line(res: str, eps: list[Endpoint]) -> str:
+    by_path: dict[str, list[str]] = {}
+    for e in sorted(eps, key=lambda e: (e.path, e.method)):
+        by_path.setdefault(e.path, []).append(e.method)
+    parts = [f"{','.join(methods)} {path}" for path, methods in by_path.items()]
+    return f"{res or '/'}: " + "; ".join(parts)
+
+
+def _cost(item: object, memo: dict[object, float] | None = None) -> float:
+    """Tokens ``item`` adds to the package. Registry objects and strings are memoised per graph
+    (registry objects are the store's cached ones, alive as long as the graph is)."""
+    key: object = item if isinstance(item, str) else id(item)
+    if memo is not None and key in memo:
+        return memo[key]
+    data = item.model_dump(mode="json") if hasattr(item, "model_dump") else item
+    tokens = text_tokens(compact(data)) + 0.8  # the separating comma and its run
+    if memo is not None and isinstance(item, str | Endpoint | Model | Service):
+        memo[key] = tokens
+    return tokens
+
+
+class _Named:
+    """What the task and the caller's ``include`` name, resolved against the graph."""
+
+    def __init__(self, g: graphs.Graph, task: Task, include: list[str], clause_ids: set[str]) -> None:
+        by_norm = g.memo("endpoints by normalised ref", lambda: {_norm(ref): ref for ref in g.endpoints})
+        self.endpoints = list(dict.fromkeys(by_norm[_norm(r)] for r in task.endpoints if _norm(r) in by_norm))
+        self.models = list(dict.fromkeys(k.split(":", 1)[1] for k in (g.model_key(m) for m in task.models) if k))
+        self.files: list[str] = []
+        self.services: list[str] = []
+        self.standards: list[str] = []
+        for item in include:
+            kind, _, value = item.partition(":")
+            if _norm(item) in by_norm:
+                self.endpoints.append(by_norm[_norm(item)])
+            elif kind == "model" and g.model_key(value):
+                self.models.append((g.model_key(value) or "").split(":", 1)[1])
+            elif kind == "service" and value in g.services:
+                self.services.append(value)
+            elif kind == "standard" and value in clause_ids:
+                self.standards.append(value)
+            elif kind == "file" and value:
+                self.files.append(value)
+            else:
+                raise InvalidArgument(_unknown_item(item, g))
+        self.endpoints = list(dict.fromkeys(self.endpoints))
+        self.models = list(dict.fromkeys(self.models))
+
+
+def _unknown_item(item: str, g: graphs.Graph) -> str:
+    names = [*g.endpoints, *(f"model:{m}" for m in g.models), *(f"service:{s}" for s in g.services)]
+    close = difflib.get_close_matches(item, names, n=3, cutoff=0.5)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return (f"unknown include item {item!r}{hint}; use 'METHOD /path' ({len(g.endpoints)} endpoints), "
+            f"'model:Name' ({len(g.models)} models), 'service:name' ({len(g.services)} services), "
+            "'file:relative/path.py' or 'standard:ID' (a clause of the task's skill)")
 
 
 def build_package(
     root: Path, task: Task, endpoints: EndpointRegistry, models: ModelRegistry, services: ServiceRegistry,
-    clause_ids: list[str], budget: int, tests_dir: str = "tests", keep_standards: int = 0,
+    standards: list[str], checklist: list[str], budget: int, tests_dir: str = "tests",
+    include: list[str] | None = None,
 ) -> ContextPackage:
-    by_name = {m.name: m for m in models.models}
-    by_table = {m.table: m for m in models.models}
+    g = graphs.graph_for(root, endpoints, models, services, tests_dir)
+    named = _Named(g, task, include or [], set(standards) | set(checklist))
+    text = " ".join([task.title, *task.requirements])
+    seeds = graphs.seeds(g, named.endpoints, named.models, text)
+    seeds += [(f"service:{s}", 0.0, "named by the caller") for s in named.services]
+    ranked = g.walk(seeds)
+    rank = {r.key: r for r in ranked}
 
-    # 1. endpoints: named first, then the same resource, ranked by closeness
-    named_refs = {_norm(ref.split(" ", 1)[1]) + "|" + ref.split(" ", 1)[0] for ref in task.endpoints}
-    named_eps = [e for e in endpoints.endpoints if f"{_norm(e.path)}|{e.method}" in named_refs]
-    resources = {_resource(ref.split(" ", 1)[1]) for ref in task.endpoints}
-    resources |= {by_name[m].table for m in task.models if m in by_name}
-    related_eps = [e for e in endpoints.endpoints if e not in named_eps and _resource(e.path) in resources]
-    relevant = named_eps + related_eps
-    existing = [_one_line(e) for e in endpoints.endpoints if e not in relevant]
-
-    # 2. tables: named, those behind the endpoints' schemas, then foreign-key neighbours
-    table_names: list[str] = [m for m in task.models if m in by_name]
-    for e in relevant:
-        for name in _model_for(e.request_model, by_name) + _model_for(e.response_model, by_name):
-            if name not in table_names:
-                table_names.append(name)
-    for res in resources:
-        singular = res[:-1] if res.endswith("s") else res
-        for m in models.models:
-            if (m.table == res or m.name.lower() == singular.lower()) and m.name not in table_names:
-                table_names.append(m.name)
-    core = list(table_names)
-    for name in core:
-        for col in by_name[name].columns:
-            target = (col.foreign_key or "").split(".")[0]
-            if target in by_table and by_table[target].name not in table_names:
-                table_names.append(by_table[target].name)
-        for other in models.models:  # tables pointing at this one
-            if other.name not in table_names and any(
-                (c.foreign_key or "").split(".")[0] == by_name[name].table for c in other.columns
-            ):
-                table_names.append(other.name)
-    tables = [by_name[n] for n in table_names]
-    other_tables = sorted(m.table for m in models.models if m.name not in table_names)
-
-    # 3. services used by the handlers' modules
-    handler_modules = {e.handler.split(":")[0] for e in relevant}
-    used = [s for s in services.services if handler_modules & set(s.used_by) or s.module in handler_modules]
-
-    # 4. source files: handlers, model files, services, and tests that exercise the paths
-    files: dict[str, str] = {}
-    for e in relevant:
-        files.setdefault(e.file, f"handler of {e.method} {e.path}")
-    for m in tables:
-        files.setdefault(m.file, f"model {m.name}")
-    for s in used:
-        files.setdefault(s.file, f"service {s.name}")
-    needles = [e.path.split("{")[0].rstrip("/") for e in named_eps or relevant]
-    needles += [e.handler.split(":")[1] for e in named_eps]
-    for test in _tests_touching(root, tests_dir, needles):
-        files.setdefault(test, "tests that exercise these endpoints")
-    source, redactions = [], 0
-    for rel, reason in files.items():
-        path = (root / rel).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            continue
-        out = outline(path.read_text(encoding="utf-8", errors="replace"))
-        redactions += out.redactions
-        source.append(SourceFile(path=rel, reason=reason, outline=out.lines))
-
-    # 5. standards and tests for this kind of work
-    known = clauses()
-    standards = [StandardClause(id=c.id, section=c.section, text=c.text, source=c.source)
-                 for c in (known[i] for i in clause_ids if i in known)]
-    tests = _test_requirements(task, named_eps or relevant, tables)
+    def cost_of(key: str) -> float:
+        return rank[key].cost if key in rank else math.inf
 
     package = ContextPackage(
         task_id=task.id,
         task=TaskBrief(title=task.title, kind=task.kind, requirements=task.requirements,
                        endpoints=task.endpoints, models=task.models),
-        endpoints=EndpointsSection(relevant=relevant, existing=existing, patterns=_patterns(endpoints.endpoints)),
-        database=DatabaseSection(tables=tables, other_tables=other_tables, migrations=models.migrations),
-        services=used, standards=standards, test_requirements=tests, source=source,
-        budget=Budget(limit_tokens=budget, used_tokens=0), redactions=redactions,
+        endpoints=EndpointsSection(), database=DatabaseSection(migrations=models.migrations),
+        test_requirements=TestRequirements(), budget=Budget(limit_tokens=budget, used_tokens=0, estimate=METHOD),
     )
-    return _fit(package, budget, keep_endpoints=len(named_eps), keep_tables=len(core),
-                keep_standards=keep_standards)
+    cands: list[Candidate] = []
+    memo = g.memo("token costs", dict[object, float])
+
+    def offer(tier: int, key: str, label: str, section: list[Any], item: Any, why: str | None = None,
+              found: list[Redaction] | None = None) -> None:
+        def add() -> None:
+            section.append(item)
+            if why:
+                package.relevance.append(why)
+            if found:  # the record of withheld values travels with the file they were withheld from
+                package.redacted = sorted([*package.redacted, *found], key=lambda r: (r.path, r.line, r.name))
+                package.redactions = len(package.redacted)
+
+        def remove() -> None:
+            section.remove(item)
+            if why:
+                package.relevance.remove(why)
+            if found:
+                package.redacted = [r for r in package.redacted if r not in found]
+                package.redactions = len(package.redacted)
+
+        tokens = _cost(item, memo) + (text_tokens(compact(why)) + 0.8 if why else 0.0)
+        tokens += sum(_cost(r) for r in found or ())
+        cands.append(Candidate(tier, (cost_of(key) if tier else 0.0, key), label, add, remove, tokens))
+
+    def why(key: str) -> str:
+        r = rank[key]
+        return f"{graphs._label(key)}: {r.reason} ({r.hops} hop{'s' if r.hops != 1 else ''})"
+
+    # tier 0: what the task names — full entries
+    named_eps = [g.endpoints[r] for r in named.endpoints]
+    for e in named_eps:
+        offer(0, f"endpoint:{e.ref}", f"endpoint {e.ref}", package.endpoints.relevant, e)
+    table_names: list[str] = list(named.models)
+    # one hop: the models behind the named endpoints and the tables linked to named ones
+    for r in ranked:
+        if r.key.startswith("model:") and r.cost <= ONE_HOP and r.key.split(":", 1)[1] not in table_names:
+            table_names.append(r.key.split(":", 1)[1])
+    for name in table_names:
+        m = g.models[name]
+        is_named = name in named.models
+        offer(0 if is_named else 2, f"model:{name}", f"table {m.table}", package.database.tables, m,
+              None if is_named else why(f"model:{name}"))
+
+    # source files: handlers (focused on the handlers), tests, and the files named by include
+    focus: dict[str, set[str]] = {}
+    for e in named_eps + [g.endpoints[r.key.split(":", 1)[1]] for r in ranked
+                          if r.key.startswith("endpoint:") and r.cost <= NEAR]:
+        focus.setdefault(e.file, set()).add(e.handler.split(":", 1)[1])
+
+    def source(rel: str, reason: str, tier: int, key: str, focus_on: set[str] | None, tests: bool = False) -> None:
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root) or not path.is_file() or path.suffix != ".py":
+            if tier == 0:
+                raise InvalidArgument(f"include item 'file:{rel}' is not a Python file inside the project")
+            return
+        out = cached_outline(path, focus_on, tests)
+        found = [Redaction(path=rel, line=line, name=name) for line, name in out.redacted]
+        offer(tier, key, f"source {rel}", package.source, SourceFile(path=rel, reason=reason, outline=out.lines),
+              why(key) if key in rank and tier else None, found)
+
+    for rel in named.files:
+        source(rel, "named by the caller", 0, f"file:{rel}", None)
+    for r in ranked:
+        kind, _, value = r.key.partition(":")
+        if value in named.files:
+            continue
+        if kind == "file" and r.cost <= ONE_HOP:
+            source(value, "handlers of the task's endpoints", 2, r.key, focus.get(value))
+        elif kind == "test" and r.cost <= ONE_HOP:
+            source(value, "tests that call the task's endpoints", 2, r.key, None, tests=True)
+        elif kind == "service" and (r.cost <= ONE_HOP or value in named.services):
+            offer(0 if value in named.services else 2, r.key, f"service {value}", package.services,
+                  g.services[value], None if value in named.services else why(r.key))
+        elif kind == "file" and r.cost <= NEAR:
+            source(value, "defines a model or service the task touches", 6, r.key, None)
+        elif kind == "endpoint" and 0 < r.cost <= NEAR and value not in named.endpoints:
+            offer(5, r.key, f"related endpoint {value}", package.endpoints.related, _one_line(g.endpoints[value]))
+        elif kind == "model" and ONE_HOP < r.cost <= NEAR:
+            offer(5, r.key, f"neighbour table {g.models[value].table}", package.database.neighbours,
+                  _table_line(g.models[value]))
+
+    # standards and test requirements for what the task touches
+    touched_tables = tuple(g.models[n] for n in table_names)
+    touch = Touch(tuple(named_eps), touched_tables, tuple(package_services(g, ranked, named.services)),
+                  text.lower())
+    keep, skipped = applicable(standards, checklist, touch)
+    known = clauses()
+    for i, clause_id in enumerate(dict.fromkeys([*named.standards, *keep])):
+        c = known[clause_id]
+        tier = 0 if clause_id in named.standards else 1 if clause_id in checklist else 4
+        offer(tier, f"standard:{i:03d}", f"standard {clause_id}", package.standards,
+              StandardClause(id=c.id, section=c.section, text=c.text, source=c.source))
+    reqs = test_requirements(task, named_eps or [g.endpoints[r.key.split(":", 1)[1]] for r in ranked
+                                                  if r.key.startswith("endpoint:") and r.cost <= ONE_HOP],
+                             touched_tables)
+    for field_name in ("api", "unit", "integration", "security", "contract", "load", "functional"):
+        for j, line in enumerate(getattr(reqs, field_name)):
+            offer(1, f"tests:{field_name}:{j:03d}", f"test_requirements.{field_name}",
+                  getattr(package.test_requirements, field_name), line)
+    for j, line in enumerate(g.memo("patterns", lambda: patterns(list(g.endpoints.values())))):
+        offer(1, f"patterns:{j:03d}", "endpoints.patterns", package.endpoints.patterns, line)
+
+    # background: the rest of the API by resource, the rest of the schema by name
+    shown = set(named.endpoints) | {r.key.split(":", 1)[1] for r in ranked
+                                    if r.key.startswith("endpoint:") and r.cost <= NEAR}
+    closest: dict[str, tuple[float, str]] = {}  # resource -> its best-ranked endpoint (unranked: by name)
+    for r in ranked:
+        if r.key.startswith("endpoint:"):
+            res = graphs.resource(r.key.split(" ", 1)[1])
+            closest.setdefault(res, (r.cost, r.key))
+    for res in sorted(g.by_resource, key=lambda res: (closest.get(res, (math.inf, ""))[0], res)):
+        rest = [g.endpoints[x] for x in g.by_resource[res] if x not in shown]
+        if rest:
+            key = closest.get(res, (math.inf, f"endpoint:{g.by_resource[res][0]}"))[1]
+            offer(7, key, "endpoints.existing", package.endpoints.existing, _resource_line(res, rest))
+    in_tables = set(table_names) | {r.key.split(":", 1)[1] for r in ranked
+                                    if r.key.startswith("model:") and r.cost <= NEAR}
+    for m in sorted(g.models.values(), key=lambda m: (cost_of(f"model:{m.name}"), m.table)):
+        if m.name not in in_tables:
+            offer(8, f"model:{m.name}", "database.other_tables", package.database.other_tables, m.table)
+
+    added, left_out = _fill(package, cands, budget, skipped)
+    return _settle(package, budget, added, left_out, skipped)
 
 
-def _test_requirements(task: Task, eps: list[Endpoint], tables: list[Model]) -> TestRequirements:
-    refs = [f"{e.method} {e.path}" for e in eps] or task.endpoints
-    names = [t.table for t in tables]
-    return TestRequirements(
-        functional=list(task.requirements),
-        unit=[f"service/repository functions behind {r}: happy path and each error branch" for r in refs]
-        or ["each new function: happy path and each error branch"],
-        integration=[f"real database session against tables {', '.join(names)} (SQLite file per test)"]
-        if names else ["exercise the change through the app with a real database"],
-        api=[f"{r}: success, 422 on invalid input, 404 on unknown ids"
-             + (", 401/403 without or with wrong credentials" if r.split(" ")[0] in _MUTATING else "")
-             for r in refs],
-        load=[f"{r}: p95 < 200 ms and error rate < 0.1 % under the configured profile" for r in refs],
-        security=["every mutating endpoint requires authentication and checks ownership",
-                  "no SQL or shell built from request data; secrets only from settings"],
-        contract=["existing operations keep their paths, required fields and response fields "
-                  "(no breaking change for current clients)"]
-        + [f"{r} is documented in the OpenAPI document with its status codes" for r in refs],
-    )
+def package_services(g: graphs.Graph, ranked: list[graphs.Ranked], named: list[str]) -> list[Any]:
+    return [g.services[r.key.split(":", 1)[1]] for r in ranked
+            if r.key.startswith("service:") and (r.cost <= ONE_HOP or r.key.split(":", 1)[1] in named)]
 
 
-def _fit(package: ContextPackage, budget: int, keep_endpoints: int, keep_tables: int,
-         keep_standards: int) -> ContextPackage:
-    """Drop the lowest-ranked items until the package fits ``budget``; list what was dropped.
+_GROUPS = ("related endpoint ", "neighbour table ", "standard ", "source ", "endpoint ", "table ", "service ",
+           "test_requirements.")
 
-    What the task names (its endpoints and tables) is never dropped: when that alone does not
-    fit, the budget is too small and the caller is told how much is needed.
-    """
-    omitted: list[str] = []
 
-    def size() -> int:
-        return estimate_tokens(package.model_dump(mode="json"))
+def _omitted(labels: list[str], skipped: list[str]) -> list[str]:
+    """``budget.omitted``: what was left out, best first, grouped so the list stays short."""
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        head = next((g for g in _GROUPS if label.startswith(g)), label)
+        names = groups.setdefault(head, [])
+        if head != label and label[len(head):] not in names:
+            names.append(label[len(head):])
+        elif head == label:
+            names.append("")
+    out = []
+    for head, names in groups.items():
+        if head not in _GROUPS:
+            out.append(f"{head} ({len(names)} items)" if len(names) > 1 else head)
+            continue
+        shown = ", ".join(names[:8]) + (f", … {len(names) - 8} more" if len(names) > 8 else "")
+        out.append(f"{head.rstrip(' .')}: {shown}")
+    by_need: dict[str, list[str]] = {}
+    for item in skipped:  # 'API-015 (needs a collection read)'
+        clause_id, _, need = item.partition(" ")
+        by_need.setdefault(need, []).append(clause_id)
+    if by_need:
+        out.append("standards that do not apply: " + "; ".join(f"{', '.join(ids)} {need}"
+                                                              for need, ids in by_need.items()))
+    return out
 
-    def cost(item: object) -> int:
-        return estimate_tokens(item.model_dump(mode="json") if hasattr(item, "model_dump") else item)
 
-    tests = package.test_requirements
-    steps: list[tuple[str, Callable[[], object], int]] = []
+def _fill(package: ContextPackage, cands: list[Candidate], budget: int,
+          skipped: list[str]) -> tuple[list[Candidate], list[str]]:
+    """Add candidates tier by tier, best-ranked first, while the running estimate fits; return the
+    droppable ones that were added (in the order they were added) and the labels left out."""
+    cands.sort(key=lambda c: (c.tier, c.rank))
+    base = text_tokens(compact(package.model_dump(mode="json"))) + 40  # the budget block's own numbers
+    used = base
+    added: list[Candidate] = []
+    left_out: list[str] = []
+    for cand in cands:
+        if cand.tier == 0 or used + cand.tokens <= budget:
+            cand.add()
+            used += cand.tokens
+            if cand.tier:
+                added.append(cand)
+        else:
+            left_out.append(cand.label)
+    package.budget.omitted = _omitted(left_out, skipped)
+    needed = math.ceil(base + sum(c.tokens for c in cands) * 1.02)
+    if left_out:
+        package.budget.more = [
+            f"token_budget={needed} holds everything ranked for this task",
+            "include=['GET /path', 'model:Name', 'service:name', 'file:path.py', 'standard:ID'] adds named items "
+            "at full detail",
+        ]
+    return added, left_out
 
-    def drop_source(kinds: tuple[str, ...]) -> None:
-        for f in reversed(package.source):
-            if f.reason.startswith(kinds):
-                steps.append((f"source {f.path}", partial(package.source.remove, f), cost(f)))
 
-    def drop_all(label: str, owner: list[Any], items: list[Any], name: Callable[[Any], str]) -> None:
-        steps.extend((f"{label} {name(i)}", partial(owner.remove, i), cost(i)) for i in reversed(items))
-
-    # lowest value first: what another section already carries, then background, then the core
-    drop_source(("model ", "service "))
-    drop_all("standard", package.standards, package.standards[keep_standards:], lambda c: c.id)
-    steps.append(("endpoints.existing", package.endpoints.existing.clear, cost(package.endpoints.existing)))
-    steps.append(("database.other_tables", package.database.other_tables.clear, cost(package.database.other_tables)))
-    drop_source(("tests ",))
-    drop_source(("handler ",))
-    drop_all("service", package.services, package.services, lambda s: s.name)
-    relevant, tables = package.endpoints.relevant, package.database.tables
-    drop_all("endpoint", relevant, relevant[keep_endpoints:], lambda e: f"{e.method} {e.path}")
-    drop_all("table", tables, tables[keep_tables:], lambda t: t.table)
-    drop_all("standard", package.standards, package.standards[:keep_standards], lambda c: c.id)
-    for name in ("contract", "load", "security", "integration", "unit", "api"):
-        items = getattr(tests, name)
-        steps.append((f"test_requirements.{name}", items.clear, cost(items)))
-    steps.append(("endpoints.patterns", package.endpoints.patterns.clear, cost(package.endpoints.patterns)))
-
-    package.budget.omitted = omitted  # filled in place: the list counts towards the size
-    total = size()
-    for label, drop, saved in steps:
-        if total <= budget:
+def _settle(package: ContextPackage, budget: int, added: list[Candidate], left_out: list[str],
+            skipped: list[str]) -> ContextPackage:
+    """Make ``used_tokens`` exact; if the running estimate was optimistic, drop the last additions."""
+    while True:
+        package.budget.used_tokens = budget  # a stand-in with (nearly always) the digits of the result
+        estimate = estimate_tokens(package.model_dump(mode="json"))
+        package.budget.used_tokens = estimate
+        if len(str(estimate)) != len(str(budget)):  # its own digits are part of the package
+            package.budget.used_tokens = estimate_tokens(package.model_dump(mode="json"))
+        if package.budget.used_tokens <= budget or not added:
             break
-        drop()
-        omitted.append(label)
-        total += cost(label) + 1 - saved
-        if total <= budget:  # the estimate says it fits: confirm with the exact size
-            total = size()
-    # used_tokens is part of the package: settle it (its own digits can grow the size by a token)
-    for _ in range(3):
-        package.budget.used_tokens = size()
+        last = added.pop()
+        last.remove()
+        left_out.insert(0, last.label)
+        package.budget.omitted = _omitted(left_out, skipped)
     if package.budget.used_tokens > budget:
         raise InvalidArgument(
             f"token_budget {budget} is too small for what {package.task_id} names: its endpoints and tables "

@@ -119,6 +119,20 @@ class Store:
             schemas.check(schema, data, where=self.display(path))
         atomic_write_text(path, dumps(data))
 
+    def write_json_if_changed(self, path: Path, schema: str | None, data: Any) -> bool:
+        """``write_json`` unless the file already holds exactly this document; True when written.
+
+        Deterministic artifacts (context packages) are rebuilt on every call: an unchanged one
+        costs no validation, no fsync and no history entry."""
+        text = dumps(data)
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return False
+        except (OSError, UnicodeDecodeError):
+            pass
+        self.write_json(path, schema, data)
+        return True
+
     def _load_json(self, path: Path) -> Any:
         try:
             return json.loads(path.read_text(encoding="utf-8"))

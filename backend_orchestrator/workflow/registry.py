@@ -194,8 +194,11 @@ def _read_document(file: Path) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def load_registries(project: Project, *, scan_if_missing: bool = True) -> tuple[Registries, bool]:
-    """The registries, scanning first when none exist yet. Returns (registries, scanned_now)."""
+def load_registries(project: Project, *, scan_if_missing: bool = True, copy: bool = True) -> tuple[Registries, bool]:
+    """The registries, scanning first when none exist yet. Returns (registries, scanned_now).
+
+    ``copy=False`` returns the store's cached objects (the same ones while the files are unchanged):
+    for readers that never mutate them."""
     store = project.store
     scanned = False
     if scan_if_missing and not store.registry_path("endpoints").exists():
@@ -203,7 +206,7 @@ def load_registries(project: Project, *, scan_if_missing: bool = True) -> tuple[
         scanned = True
     def load(kind: str, model: type[R]) -> R:
         file = store.registry_path(kind)
-        return store.read(file, kind, model) if file.exists() else model()
+        return store.read(file, kind, model, copy=copy) if file.exists() else model()
 
     return Registries(load("endpoints", EndpointRegistry), load("models", ModelRegistry),
                       load("services", ServiceRegistry)), scanned
