@@ -76,6 +76,7 @@ class Served:
     scratch: Path  # the server's working directory; the place for files only the run may read
     server: str = "unknown"  # uvicorn, gunicorn, waitress
     interface: str = "unknown"  # asgi, wsgi
+    detail: str = ""  # e.g. the WSGI adapter uvicorn uses, or the threads
     evidence: list[str] = field(default_factory=list)  # project-relative logs (server, alembic, seed)
     # Sent with requests that need credentials (from the seed step). Secret: never log or report.
     headers: dict[str, str] = field(default_factory=dict, repr=False)
@@ -277,6 +278,7 @@ def serve(ctx: GateContext, out: Path, startup_s: int) -> Iterator[Served]:
         info.unlink(missing_ok=True)
         yield Served(url=f"http://127.0.0.1:{port}", port=port, python=python, sql_log=sql_log, scratch=scratch,
                      server=str(chosen.get("server", "unknown")), interface=str(chosen.get("interface", "unknown")),
+                     detail=str(chosen.get("detail", "")),
                      evidence=evidence, headers=headers, values=values, process=server)
     finally:
         stop(server)

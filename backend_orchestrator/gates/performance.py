@@ -53,7 +53,8 @@ More machines
     ``locust -f backend_orchestrator/gates/performance_locust.py --master --headless -u USERS -r USERS
     -t SECONDSs --expect-workers N --host http://HOST:PORT`` on one machine and
     ``locust -f ... --worker --master-host MASTER`` on each load machine (the locustfile then needs the
-    targets in its environment instead of the SPEC file). Users are split across workers and the master
+    targets, and the seed's headers for ``auth`` requests, on each worker instead of the SPEC file and
+    its 0600 headers file). Users are split across workers and the master
     aggregates the stats. It is pointless on a 2-core box, where the generator and the server already
     compete for the same CPUs: add machines, not processes. This gate itself only loads 127.0.0.1.
 """
@@ -214,7 +215,7 @@ class PerformanceGate(Gate):
             evidence += [ctx.rel(sql_log), ctx.rel(out / "sql-stats.json")]
         result = self._verdict(ctx, list[Endpoint](targets), origin, profile, stats, evidence, queries)
         result.metrics.update(server=served.server, interface=served.interface)
-        result.summary += f"; served by {served.server} ({served.interface})"
+        result.summary += f"; served by {served.server} ({', '.join(filter(None, [served.interface, served.detail]))})"
         return result
 
     def _drive(self, ctx: GateContext, out: Path, profile: Profile, targets: list[Target],
