@@ -40,9 +40,12 @@ from ..config import target_python
 from ..contracts.config import ProjectConfig
 from . import querytiming
 from .base import GateContext
+from .secret_files import REDACTED as REDACTED
+from .secret_files import redact
+from .secret_files import secret_texts as secret_texts
+from .secret_files import write_private as write_private
 
 BO_SERVE = querytiming.TIMER_DIR / "bo_serve.py"
-REDACTED = "[redacted]"
 
 # Runs in the target's interpreter: `alembic upgrade head` with the ini's script_location made absolute,
 # so that the working directory can be the scratch folder (where a relative sqlite URL then points).
@@ -177,41 +180,6 @@ def _wait_ready(server: subprocess.Popen[bytes], port: int, limit_s: int, ctx: G
             return None
         ctx.cancelled.wait(0.1)
     return f"the app server did not listen on 127.0.0.1:{port} within {limit_s} s (load.startup_s)"
-
-
-def write_private(path: Path, data: object) -> None:
-    """JSON only the owner may read (mode 0600 from creation on): for credentials handed to a subprocess."""
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-
-
-def secret_texts(headers: dict[str, str]) -> list[str]:
-    """The strings to keep out of files: each header value, and its credential after a scheme (Bearer …)."""
-    found = set()
-    for value in headers.values():
-        found.add(value.strip())
-        _scheme, _, credential = value.strip().partition(" ")
-        if credential.strip():
-            found.add(credential.strip())
-    return sorted((text for text in found if len(text) >= 6), key=len, reverse=True)
-
-
-def redact(folder: Path, headers: dict[str, str]) -> None:
-    """Replace any header value left in the logs and JSON files directly under ``folder``."""
-    texts = secret_texts(headers)
-    if not texts:
-        return
-    for path in folder.iterdir():
-        if not path.is_file() or path.suffix not in (".log", ".json", ".jsonl", ".txt"):
-            continue
-        content = path.read_text(encoding="utf-8", errors="replace")
-        cleaned = content
-        for text in texts:
-            cleaned = cleaned.replace(text, REDACTED)
-        if cleaned != content:
-            path.write_text(cleaned, encoding="utf-8")
 
 
 def _seed(ctx: GateContext, out: Path, scratch: Path, python: str, env: dict[str, str],

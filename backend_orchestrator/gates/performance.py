@@ -74,7 +74,7 @@ from ..contracts.registry import Endpoint
 from ..contracts.report import Finding, GateResult, GateStatus
 from . import appserver, querytiming
 from .base import Gate, GateContext, Rule
-from .performance_targets import Target, fill, select_targets, unresolved
+from .performance_targets import Target, fill, seed_problem, seedless_problem, select_targets
 
 __all__ = ["PerformanceGate", "Profile", "select_targets"]
 
@@ -106,34 +106,6 @@ class Profile:
         return cls(users=_env_int("BO_LOAD_USERS", load.users, 1, 200),
                    seconds=_env_int("BO_LOAD_SECONDS", load.seconds, 1, 600),
                    startup_s=_env_int("BO_STARTUP_SECONDS", load.startup_s, 1, 300))
-
-
-def _seedless_problem(ctx: GateContext, targets: list[Target]) -> str | None:
-    """Why the targets cannot be sent when the config has no seed to provide values and headers."""
-    if ctx.config.serve.seed:
-        return None
-    needs = [f"{name} needs {', '.join('{' + p + '}' for p in names)}"
-             for name, names in unresolved(targets, {}).items()]
-    needs += [f"{t.name} is marked auth" for t in targets if t.send_auth]
-    if not needs:
-        return None
-    return (f"load.requests: {'; '.join(needs)}, but the config has no serve.seed (\"module:function\") "
-            "to return the values and headers")
-
-
-def _seed_problem(ctx: GateContext, targets: list[Target], served: appserver.Served) -> str | None:
-    """Why the targets cannot be sent with what the seed returned (names only, never a value)."""
-    returned = ", ".join(sorted(served.values)) or "no values"
-    missing = unresolved(targets, served.values)
-    if missing:
-        listed = "; ".join(f"{name} needs {', '.join('{' + p + '}' for p in names)}"
-                           for name, names in missing.items())
-        return f"load.requests: {listed}, which the seed {ctx.config.serve.seed!r} did not return (it returned: " \
-               f"{returned})"
-    if not served.headers and (auth := [t.name for t in targets if t.send_auth]):
-        return (f"load.requests: {', '.join(auth)} marked auth, but the seed {ctx.config.serve.seed!r} returned "
-                "no headers (return {\"headers\": {\"Authorization\": \"Bearer …\"}})")
-    return None
 
 
 class PerformanceGate(Gate):
@@ -189,7 +161,7 @@ class PerformanceGate(Gate):
                                "pip install 'backend-orchestrator[load]'")
         profile = Profile.from_config(ctx.config)
         targets, origin = select_targets(ctx)
-        problem = _seedless_problem(ctx, targets)
+        problem = seedless_problem(ctx, targets)
         if problem is not None:
             return self.result("error", problem)
         out = ctx.evidence_dir / "performance"
@@ -200,7 +172,7 @@ class PerformanceGate(Gate):
         try:
             with appserver.serve(ctx, out, profile.startup_s) as served:
                 evidence = served.evidence
-                problem = _seed_problem(ctx, targets, served)
+                problem = seed_problem(ctx, targets, served.values, served.headers)
                 if problem is not None:
                     return self.result("error", problem, evidence=evidence)
                 stats = self._drive(ctx, out, profile, targets, served, evidence)

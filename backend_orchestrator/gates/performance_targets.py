@@ -10,6 +10,8 @@ Selection rule
 
 Each :class:`Target` reports its stats under ``name`` (``ref`` returns it): ``METHOD /path`` by
 default, or the request's configured ``name``; duplicates get `` (2)``, `` (3)``… appended.
+:func:`seedless_problem` and :func:`seed_problem` say why targets cannot be sent (a placeholder no
+value fills, a request marked ``auth`` without headers), naming values, never showing one.
 """
 
 from __future__ import annotations
@@ -119,3 +121,31 @@ def unresolved(targets: list[Target], values: dict[str, str]) -> dict[str, list[
 def fill(path: str, values: dict[str, str]) -> str:
     """The path with each ``{name}`` replaced by its value, URL-quoted."""
     return PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=""), path)
+
+
+def _needs(missing: dict[str, list[str]]) -> list[str]:
+    return [f"{name} needs {', '.join('{' + p + '}' for p in names)}" for name, names in missing.items()]
+
+
+def seedless_problem(ctx: GateContext, targets: list[Target]) -> str | None:
+    """Why the targets cannot be sent when the config has no seed to provide values and headers."""
+    if ctx.config.serve.seed:
+        return None
+    needs = _needs(unresolved(targets, {})) + [f"{t.name} is marked auth" for t in targets if t.send_auth]
+    if not needs:
+        return None
+    return (f"load.requests: {'; '.join(needs)}, but the config has no serve.seed (\"module:function\") "
+            "to return the values and headers")
+
+
+def seed_problem(ctx: GateContext, targets: list[Target], values: dict[str, str],
+                 headers: dict[str, str]) -> str | None:
+    """Why the targets cannot be sent with what the seed returned (names only, never a value)."""
+    missing = unresolved(targets, values)
+    if missing:
+        return (f"load.requests: {'; '.join(_needs(missing))}, which the seed {ctx.config.serve.seed!r} did not "
+                f"return (it returned: {', '.join(sorted(values)) or 'no values'})")
+    if not headers and (auth := [t.name for t in targets if t.send_auth]):
+        return (f"load.requests: {', '.join(auth)} marked auth, but the seed {ctx.config.serve.seed!r} returned "
+                "no headers (return {\"headers\": {\"Authorization\": \"Bearer …\"}})")
+    return None

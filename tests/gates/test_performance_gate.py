@@ -163,6 +163,15 @@ def test_a_placeholder_the_seed_did_not_return_is_an_error_naming_it_and_the_val
     assert live_processes_mentioning(str(root)) == []
 
 
+def test_requests_marked_auth_are_an_error_when_the_seed_returned_no_headers(tmp_path: Path) -> None:
+    root = Path(shutil.copytree(SEEDED, tmp_path / "seeded"))
+    result = run_gate(PerformanceGate(), context(root, with_config(root, serve={"seed": "perf_app.seed:values_only"})))
+    assert result.status == "error"
+    assert result.summary.startswith("load.requests: GET /api/v1/things/{thing_id}, create a thing marked auth, "
+                                     "but the seed 'perf_app.seed:values_only' returned no headers")
+    assert live_processes_mentioning(str(root)) == []
+
+
 def test_placeholders_or_auth_without_a_seed_are_an_error_before_anything_is_served(tmp_path: Path) -> None:
     root = Path(shutil.copytree(SEEDED, tmp_path / "seeded"))
     result = run_gate(PerformanceGate(), context(root, with_config(root, serve={})))
