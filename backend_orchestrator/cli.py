@@ -128,6 +128,7 @@ class Progress:
         self.started = time.monotonic()
         self.last: tuple[int, int, str | None] | None = None
         self.drawn = False
+        self.shown = ""
 
     def __call__(self, run: Any) -> None:
         p = run.progress
@@ -139,10 +140,11 @@ class Progress:
         line = f"[{bar}] {p.done}/{p.total} gates, {elapsed:.0f} s{doing}"
         if self.tty:
             width = shutil.get_terminal_size((100, 20)).columns - 1
-            self.stream.write("\r" + line[:width] + "\x1b[K" + ("\n" if finished else ""))
-            self.drawn = not finished
-            self.stream.flush()
-        elif state != self.last or finished:
+            if line[:width] != self.shown or finished:
+                self.stream.write("\r" + line[:width] + "\x1b[K" + ("\n" if finished else ""))
+                self.stream.flush()
+            self.shown, self.drawn = line[:width], not finished
+        elif finished or (state != self.last and p.done < p.total):  # the last gate's line is the "done" one
             print(line, file=self.stream, flush=True)
         self.last = state
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
 import subprocess
 import sys
 import tomllib
@@ -63,10 +66,15 @@ def test_validate_exit_codes_follow_the_verdict(shop: Path, capsys: pytest.Captu
     code, _, err = run(capsys, "validate", "--gates", "tests", "--format", "markdown", "--output", str(report), *p)
     assert code == 0, err
     assert report.read_text(encoding="utf-8").startswith("# Validation report — the whole project")
+    # beside a report in a file, the key numbers go to stderr; what was not measured says why
+    assert re.search(r"^  coverage\s+\d+(\.\d+)? %  \(must exceed 80 %\)$", err, re.M), err
+    assert "changed-lines coverage   not measured: a whole-project run has no base commit" in err
+    assert "latency p50 / p95 / p99  not measured: the performance gate was not run" in err
     (shop / "tests" / "test_broken.py").write_text("def test_broken():\n    assert False\n", encoding="utf-8")
-    code, out, _ = run(capsys, "validate", "--format", "json", *p)
+    code, out, err = run(capsys, "validate", "--format", "json", "--gates", "tests,docs", *p)
     assert code == 1
-    assert json.loads(out)["verdict"] == "fail"
+    assert json.loads(out)["verdict"] == "fail"  # stdout stays one JSON document
+    assert "measured — run" in err
     code, _, err = run(capsys, "validate", "--gates", "lint", *p)
     assert code == 2 and "unknown gate 'lint'" in err
 
@@ -136,3 +144,31 @@ def test_contract_diff_is_a_command(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert any(c["operation"] == "GET /users" and c["level"] == "breaking" for c in json.loads(out)["changes"])
     assert run(capsys, "contract", "diff", str(tmp_path / "base.json"), str(tmp_path / "base.json"))[0] == 0
     assert run(capsys, "contract", "diff", str(tmp_path / "missing.json"), str(tmp_path / "base.json"))[0] == 2
+
+
+@pytest.mark.slow
+def test_validate_redraws_one_progress_line_on_a_terminal(shop: Path) -> None:
+    """The real CLI with stderr on a pseudo-terminal: the bar is redrawn in place and ends its line."""
+    script = str(Path(sys.executable).parent / "backend-orchestrator")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.Popen([script, "validate", "--gates", "docs,architecture", "--project", str(shop)],
+                                stdout=subprocess.PIPE, stderr=follower, text=True)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        stdout, _ = proc.communicate(timeout=120)
+    finally:
+        os.close(leader)
+    err = b"".join(chunks).decode("utf-8")
+    assert proc.returncode == 1, err  # the shop has architecture findings
+    assert "\r[##] 2/2 gates" in err and "— done\x1b[K" in err
+    assert "\n" not in err[: err.index("— done")]  # every redraw on the same line
+    assert "measured — run" in stdout and "changed-lines coverage" not in stdout  # static gates: no key numbers
