@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from backend_orchestrator.config import load_config
 from backend_orchestrator.contracts.config import ProjectConfig
+from backend_orchestrator.contracts.task import Task
 from backend_orchestrator.errors import ConfigError
 from backend_orchestrator.gates import get_gate
-from backend_orchestrator.gates.performance import Profile
+from backend_orchestrator.gates.base import GateContext
+from backend_orchestrator.gates.performance import Profile, select_targets
 
 
 def test_the_load_profile_comes_from_the_config_and_bounds_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,3 +92,35 @@ def test_a_seed_adds_its_timeout_to_the_gate_s_time_limit(monkeypatch: pytest.Mo
     seeded = ProjectConfig.model_validate({"serve": {"seed": "shop.seed:seed", "seed_timeout_s": 40}})
     gate = get_gate("performance")
     assert gate.time_limit(seeded) - gate.time_limit(plain) == 40
+
+
+def task_naming(*endpoints: str) -> Task:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    return Task(schema_version=1, id="task-001-api", title="Speed up orders", description="Make it fast.",
+                kind="api", status="in_progress", endpoints=list(endpoints), created_at=now, updated_at=now)
+
+
+def test_the_load_targets_are_the_safe_gets_and_configured_requests_or_the_task_s_among_them(shop: Path) -> None:
+    config = load_config(shop)
+    every = ["GET /api/v1/products", "GET /health", "GET /api/v1/products/{product_id}", "GET /api/v1/orders",
+             "GET /api/v1/orders/{order_id}", "GET /api/v1/users/me"]
+    targets, origin = select_targets(GateContext(root=shop, config=config, evidence_dir=shop / "evidence"))
+    assert [t.name for t in targets] == every and origin.endswith("and 4 configured request(s)")
+    order = targets[4]  # a configured request counts as the endpoint it matches
+    assert (order.file, order.handler, order.send_auth, order.configured) == (
+        "shop/routers/orders.py", "shop.routers.orders:read_order", True, True)
+    task = task_naming("GET /health", "GET /api/v1/orders/{order_id}")
+    ctx = GateContext(root=shop, config=config, evidence_dir=shop / "evidence", task=task)
+    assert select_targets(ctx) == (targets[1:2] + targets[4:5], "the task's endpoints")
+    ctx = GateContext(root=shop, config=config, evidence_dir=shop / "evidence",
+                      task=task_naming("DELETE /api/v1/products/{product_id}"))
+    targets, origin = select_targets(ctx)
+    assert [t.name for t in targets] == every and "none of the task's endpoints can be loaded" in origin
+
+
+def test_a_configured_request_replaces_the_safe_get_of_the_same_route(shop: Path) -> None:
+    config = ProjectConfig.model_validate({**load_config(shop).model_dump(by_alias=True), "load": {
+        "requests": [{"method": "GET", "path": "/api/v1/products", "weight": 3, "name": "catalogue"}]}})
+    targets, _ = select_targets(GateContext(root=shop, config=config, evidence_dir=shop / "evidence"))
+    assert [(t.name, t.path, t.weight) for t in targets] == [("GET /health", "/health", 1),
+                                                              ("catalogue", "/api/v1/products", 3)]
