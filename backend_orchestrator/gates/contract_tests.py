@@ -66,6 +66,15 @@ def document_operations(document: dict[str, Any]) -> list[str]:
             for method in item if method in HTTP_METHODS]
 
 
+def server_prefix(document: dict[str, Any]) -> str:
+    """The path of the document's first server when it is relative (``/api`` of a ``root_path``), else ``""``:
+    operations are reached under it, and the served URL replaces the rest of the server's address."""
+    servers = document.get("servers")
+    first = servers[0] if isinstance(servers, list) and servers and isinstance(servers[0], dict) else {}
+    url = first.get("url")
+    return url.rstrip("/") if isinstance(url, str) and url.startswith("/") else ""
+
+
 def fetch_document(url: str, headers: dict[str, str]) -> dict[str, Any] | None:
     """The OpenAPI document the app serves at ``/openapi.json``, or None (not served, not JSON, no paths)."""
     import urllib.request
@@ -164,7 +173,8 @@ class ContractTestsGate(Gate):
         operations, scope = self._scope(ctx, document_operations(document))
         cfg = ctx.config.contract_tests
         spec: dict[str, Any] = {
-            "schema": str(out / "openapi.json"), "base_url": served.url, "checks": list(cfg.checks),
+            "schema": str(out / "openapi.json"), "base_url": served.url + server_prefix(document),
+            "checks": list(cfg.checks),
             "max_examples": cfg.max_examples, "phases": list(cfg.phases), "operations": operations,
             "seed": cfg.seed, "request_timeout_s": REQUEST_TIMEOUT_S, "report_dir": str(out / "reports"),
             "config_file": str(work / "schemathesis.toml"), "headers_file": None,
