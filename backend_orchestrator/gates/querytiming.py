@@ -10,7 +10,8 @@ This module builds the environment that injects the timer and analyses the JSON-
 normalised statement the count, p50, p95, max, call site and plan; the statements at or above
 ``thresholds.db_query_ms`` at p95; N+1 patterns, the same SELECT run ``N_PLUS_ONE`` times or more
 within one test (scope ``test``) or, under load, within one request of a route at the median over
-that route's requests (scope ``route``); and full scans of a filtered table (``queryplans``).
+that route's requests (scope ``route``; ``querynplusone``); and full scans of a filtered table
+(``queryplans``).
 Only application statements (DML: SELECT, INSERT, UPDATE, DELETE, WITH, REPLACE, not reading the
 schema catalog) count for the metrics and the findings; DDL, PRAGMAs and the introspection that
 ``create_all`` and migrations run are kept in the per-statement stats, marked ``application: false``.
@@ -39,21 +40,22 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import queryplans
+from . import querynplusone, queryplans
+from .querynplusone import N_PLUS_ONE, NPlusOne, n_plus_one_message
+
+__all__ = ["N_PLUS_ONE", "NPlusOne", "QueryStats", "StatementStats", "analyse", "full_scan_message",
+           "is_application", "n_plus_one_message", "plan_note", "short", "split_site", "timer_env"]
 
 TIMER_DIR = Path(__file__).with_name("_sqltimer")
-N_PLUS_ONE = 10
 SLOWEST = 5
 DML = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE")
 CATALOG = ("sqlite_master", "sqlite_temp_master", "sqlite_schema", "pg_catalog", "information_schema",
            "alembic_version")  # the schema catalog, and migration bookkeeping
-REQUEST = re.compile(r"(.+) #\d+")  # "GET /api/v1/orders #17": the route, then the request's counter
 Metric = float | int | str | bool | None
 
 
@@ -102,17 +104,6 @@ class StatementStats:
         where = f" at {self.site}" if self.site else ""
         scan = f" [full scan of {self.full_scan}]" if self.full_scan else ""
         return f"{self.p95_ms:g} ms p95 ×{self.count}: {short(self.sql, 100)}{where}{scan}"
-
-
-@dataclass
-class NPlusOne:
-    sql: str
-    context: str  # the pytest node id (scope "test") or the route, e.g. "GET /api/v1/orders" (scope "route")
-    count: int  # runs within the test; per request, the median over the route's requests
-    site: str | None = None
-    scope: Literal["test", "route"] = "test"
-    requests: int | None = None  # scope "route": requests of the route that ran SQL
-    max_per_request: int | None = None
 
 
 @dataclass
@@ -198,15 +189,6 @@ def full_scan_message(s: StatementStats) -> str:
             f"Add an index{on or f' on the filtered columns of {table}'} (and a migration for it)")
 
 
-def n_plus_one_message(n: NPlusOne) -> str:
-    """What an N+1 pattern is, in one sentence: per test, or per request of a route under load."""
-    sql = short(n.sql, 200)
-    if n.scope == "route":
-        return (f"{n.context} runs `{sql}` {n.count}× per request (median over its {n.requests} requests; "
-                f"at most {n.max_per_request}×).")
-    return f"N+1 pattern: `{sql}` ran {n.count} times in {n.context}."
-
-
 def _top(counter: Counter[str]) -> str | None:
     return counter.most_common(1)[0][0] if counter else None
 
@@ -218,9 +200,7 @@ class _Log:
     durations: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     sites: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     plans: dict[str, list[str]] = field(default_factory=dict)
-    per_context: Counter[tuple[str, str]] = field(default_factory=Counter)  # (test or request, SELECT) → runs
-    context_sites: dict[tuple[str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    requests: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # route → request labels
+    repeats: querynplusone.Repeats = field(default_factory=querynplusone.Repeats)
     everything: list[float] = field(default_factory=list)
 
 
@@ -239,9 +219,8 @@ def _read(log: Path, stats: QueryStats) -> _Log:
                 continue
             seen.durations[sql].append(ms)
             ctx = str(row["ctx"]) if row.get("ctx") else None
-            request = REQUEST.fullmatch(ctx) if ctx else None
-            if ctx and request:
-                seen.requests[request.group(1)].add(ctx)
+            if ctx:
+                seen.repeats.seen(ctx)
             if not is_application(sql):
                 stats.schema_statements += 1
                 continue
@@ -250,41 +229,8 @@ def _read(log: Path, stats: QueryStats) -> _Log:
             if site:
                 seen.sites[sql][site] += 1
             if ctx and _is_select(sql):
-                seen.per_context[(ctx, sql)] += 1
-                if site:
-                    seen.context_sites[(ctx, sql)][site] += 1
+                seen.repeats.add(ctx, sql, site)
     return seen
-
-
-def _per_test(seen: _Log) -> list[NPlusOne]:
-    """One report per statement: the test that repeats it most."""
-    worst: dict[str, NPlusOne] = {}
-    for (context, sql), count in sorted(seen.per_context.items()):
-        if REQUEST.fullmatch(context) or count < N_PLUS_ONE:
-            continue
-        if sql not in worst or count > worst[sql].count:
-            worst[sql] = NPlusOne(sql, context, count, _top(seen.context_sites[(context, sql)]))
-    return list(worst.values())
-
-
-def _per_route(seen: _Log) -> list[NPlusOne]:
-    """One report per (route, statement) whose median count over the route's requests reaches N_PLUS_ONE."""
-    by_route: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for context, sql in seen.per_context:
-        request = REQUEST.fullmatch(context)
-        if request:
-            by_route[(request.group(1), sql)].append(context)
-    found = []
-    for (route, sql), _labels in sorted(by_route.items()):
-        labels = sorted(seen.requests[route])
-        counts = sorted(seen.per_context.get((label, sql), 0) for label in labels)
-        median = int(_percentile([float(c) for c in counts], 0.5))
-        if median >= N_PLUS_ONE:
-            sites: Counter[str] = Counter()
-            for label in labels:
-                sites.update(seen.context_sites.get((label, sql), Counter()))
-            found.append(NPlusOne(sql, route, median, _top(sites), "route", len(labels), counts[-1]))
-    return found
 
 
 def analyse(log: Path) -> QueryStats:
@@ -306,5 +252,5 @@ def analyse(log: Path) -> QueryStats:
     if seen.everything:
         seen.everything.sort()
         stats.p95_ms = round(_percentile(seen.everything, 0.95), 3)
-    stats.n_plus_one = sorted(_per_test(seen) + _per_route(seen), key=lambda n: (-n.count, n.context, n.sql))
+    stats.n_plus_one = seen.repeats.patterns()
     return stats
