@@ -43,7 +43,10 @@ Rules
     (5xx, connection errors, timeouts) at or above ``thresholds.error_rate_percent`` (high) ·
     PF003 an endpoint answered 429: reported as rate limited and left out of the p95 verdict (low) ·
     PF004 a SQL statement's p95 under load at or above ``thresholds.db_query_ms`` (high), timed by
-    SQLAlchemy cursor events injected into the server (``querytiming``; log ``sql-timing.jsonl``).
+    SQLAlchemy cursor events injected into the server (``querytiming``; log ``sql-timing.jsonl``) ·
+    PF005 N+1: a route's requests run one SELECT ≥ 10 times each, at the median (medium) · PF006 a
+    SELECT's plan (EXPLAIN) reads a table in full although the statement filters it (low). The
+    slowest statements and their plans are in ``sql-stats.json``.
 Use instead
     Move slow work out of the request (background jobs, caching, indexes, pagination); fix the 5xx
     the driver log lists; exempt loopback or the load profile from the rate limiter to measure it.
