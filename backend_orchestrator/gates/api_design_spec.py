@@ -108,6 +108,11 @@ def _anchor(spec: Spec, by_key: dict[tuple[str, str], Endpoint], parts: list[Any
 def validity(spec: Spec, endpoints: list[Endpoint]) -> tuple[list[Hit], list[dict[str, str]]]:
     """AD014: every error openapi-spec-validator reports (iter_errors), and an unresolvable `$ref`, which the
     validator raises instead of yielding (gate-tooling §2). Also the raw errors, for the evidence file."""
+    import os
+
+    # openapi-spec-validator switches to jsonschema-rs (other messages) when it is installed, as schemathesis
+    # installs it; pin the backend before its lazy validators are built so findings do not depend on that.
+    os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
     from openapi_spec_validator.shortcuts import get_validator_cls
     from openapi_spec_validator.validation.exceptions import ValidatorDetectError
     from referencing.exceptions import Unresolvable
