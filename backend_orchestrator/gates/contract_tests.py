@@ -48,6 +48,7 @@ from ..state.store import STATE_DIR
 from . import appserver
 from .base import Gate, GateContext, Rule
 from .contract_tests_outcome import Outcome, redact_tree
+from .secret_files import write_private
 
 DRIVER = Path(__file__).with_name("contract_tests_driver.py")
 RECORDED = STATE_DIR / "openapi.json"
@@ -182,7 +183,7 @@ class ContractTestsGate(Gate):
         (work / "schemathesis.toml").write_text(ST_CONFIG, encoding="utf-8")
         if headers:
             spec["headers_file"] = str(work / "headers.json")
-            appserver.write_private(work / "headers.json", headers)
+            write_private(work / "headers.json", headers)
         (out / "spec.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
         env = process.target_env({"HYPOTHESIS_STORAGE_DIRECTORY": str(work / ".hypothesis"),
                                   "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})

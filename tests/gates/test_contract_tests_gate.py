@@ -20,7 +20,7 @@ from backend_orchestrator.contracts.task import Task
 from backend_orchestrator.errors import ConfigError
 from backend_orchestrator.gates.base import GateContext, run_gate
 from backend_orchestrator.gates.contract_tests import DRIVER, ContractTestsGate
-from backend_orchestrator.gates.contract_tests_outcome import OTHER_CHECK, RULE_OF_CHECK
+from backend_orchestrator.gates.contract_tests_outcome import OTHER_CHECK, RULE_OF_CHECK, redact_tree
 
 from .test_performance_gate import live_processes_mentioning, settled_processes_mentioning
 
@@ -187,3 +187,13 @@ def test_every_check_the_config_accepts_maps_to_a_declared_rule_and_the_time_lim
     assert rules <= {rule.id for rule in gate.rules}
     config = ProjectConfig.model_validate({"contract_tests": {"seconds": 40}, "load": {"startup_s": 20}})
     assert gate.time_limit(config) >= 40 + 20
+
+
+def test_a_header_value_left_in_any_report_is_redacted(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    junit = tmp_path / "reports" / "junit.xml"
+    junit.write_text("<failure>curl -H 'X-Token: Bearer s3cret-token-1'</failure>", encoding="utf-8")
+    (tmp_path / "driver.log").write_text("nothing secret here", encoding="utf-8")
+    redact_tree(tmp_path, {"X-Token": "Bearer s3cret-token-1"})
+    assert junit.read_text(encoding="utf-8") == "<failure>curl -H 'X-Token: [redacted]'</failure>"
+    assert (tmp_path / "driver.log").read_text(encoding="utf-8") == "nothing secret here"
