@@ -113,6 +113,12 @@ async def _flow(project: Path) -> int:
             for finding in gate["findings"][:5]:
                 where = f" ({finding['path']}:{finding['line']})" if finding.get("path") else ""
                 _say(_wrap(f"{finding['severity']} {finding['rule_id']} {finding['title']}{where}", "      "))
+        if report:
+            from .contracts.report import ValidationReport
+            from .gates.measured import render
+
+            _say("")
+            _say(textwrap.indent(render(ValidationReport.model_validate(report), project).rstrip(), "   "))
         final = await call("get_task", {"task_id": task_id})
         _say(f"   task {task_id} is now {final['status']!r}")
         _say(f"   report: {project / status['report_path']}" if status.get("report_path") else "")

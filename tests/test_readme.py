@@ -45,7 +45,10 @@ def test_the_demo_command_completes_the_flow() -> None:
         assert step in out.stdout, step
     # the gates really ran on the shop and found its planted gaps (the demo exits 0 whatever the verdict)
     assert "verdict: FAIL" in out.stdout
-    assert "[pass] tests: 48/48 passed" in out.stdout
+    assert re.search(r"\] tests: (\d+)/\1 passed", out.stdout), out.stdout  # its status may be warn (full scans)
+    # and printed what they measured
+    for key in ("measured — run", "coverage  ", "latency p50 / p95 / p99", "error rate", "slowest queries"):
+        assert key in out.stdout, key
     assert "SC201 No authentication on DELETE /api/v1/products/{product_id}" in out.stdout
     assert "AD010 No pagination on GET /api/v1/products" in out.stdout
 
