@@ -122,6 +122,9 @@ def test_validate_prints_the_measured_numbers_and_writes_comparable_evidence(tmp
                  "tests/coverage.json", "tests/sql-timing.jsonl", "tests/sql-stats.json", "performance/stats.json",
                  "performance/sql-timing.jsonl", "database/probe.json"):
         assert (run_dir / name).is_file(), name
+    named = [path for g in report["gates"] for path in g["evidence"]]
+    assert named and [p for p in named if not (shop / p).is_file()] == []  # every artifact a gate names exists
+    assert all(p.startswith(rel[1].rsplit("/", 1)[0] + "/") for p in named)  # and lies in the run's folder
     assert json.loads((run_dir / "environment.json").read_text(encoding="utf-8"))["commit"] == head
     assert "## Key numbers" in (run_dir / "report.md").read_text(encoding="utf-8")
 
