@@ -24,10 +24,10 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def test_init_writes_config_state_skeleton_and_mcp_json(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pyproject = shop / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8")
-    start = text.index("[tool.backend-orchestrator]")
-    end = text.find("\n[", start + 1)
-    pyproject.write_text(text[:start] + (text[end + 1:] if end != -1 else ""), encoding="utf-8")
+    # drop the table and its sub-tables ([tool.backend-orchestrator.serve], [[...load.requests]])
+    tables = re.split(r"(?m)^(?=\[)", pyproject.read_text(encoding="utf-8"))
+    kept = [t for t in tables if not re.match(r"\[\[?tool\.backend-orchestrator[\].]", t)]
+    pyproject.write_text("".join(kept), encoding="utf-8")
     code, out, _ = run(capsys, "init", str(shop))
     assert code == 0
     table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["backend-orchestrator"]
