@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Variables of ours that must not leak into the target's interpreter.
-_DROP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START", "PYTHONSTARTUP")
+# PYTEST_CURRENT_TEST: set when a pytest runs US; inherited, it would make the target look like it runs
+# under that test (the SQL timer tags statements with it).
+_DROP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COVERAGE_PROCESS_START", "PYTHONSTARTUP", "PYTEST_CURRENT_TEST")
 
 
 @dataclass

@@ -68,7 +68,7 @@ def test_validate_exit_codes_follow_the_verdict(shop: Path, capsys: pytest.Captu
     assert report.read_text(encoding="utf-8").startswith("# Validation report — the whole project")
     # beside a report in a file, the key numbers go to stderr; what was not measured says why
     assert re.search(r"^  coverage\s+\d+(\.\d+)? %  \(must exceed 80 %\)$", err, re.M), err
-    assert "changed-lines coverage   not measured: a whole-project run has no base commit" in err
+    assert "changed-lines coverage   not measured: the project is not a git checkout" in err
     assert "latency p50 / p95 / p99  not measured: the performance gate was not run" in err
     (shop / "tests" / "test_broken.py").write_text("def test_broken():\n    assert False\n", encoding="utf-8")
     code, out, err = run(capsys, "validate", "--format", "json", "--gates", "tests,docs", *p)

@@ -63,9 +63,14 @@ def changed_lines(root: Path, base_commit: str, log_dir: Path,
     if not re.fullmatch(r"[0-9A-Za-z._/~^-]{1,100}", base_commit) or base_commit.startswith("-"):
         return None, f"base commit {base_commit[:40]!r} is not a revision"
     env = process.target_env({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    inside = process.run([git, "rev-parse", "--is-inside-work-tree"], cwd=root, timeout=30,
+                         log=log_dir / "git-rev-parse.log", env=env, cancelled=cancelled)
+    if inside.returncode != 0 or inside.output.strip() != "true":
+        return None, "the project is not a git checkout"
+    # --relative: paths relative to the project root even when it is a subfolder of the repository
     diff = process.run([git, "-c", "core.quotepath=off", "diff", "--no-color", "--no-ext-diff", "--unified=0",
-                        base_commit, "--", "*.py"], cwd=root, timeout=60, log=log_dir / "git-diff.log", env=env,
-                       cancelled=cancelled)
+                        "--relative", base_commit, "--", "*.py"], cwd=root, timeout=60, log=log_dir / "git-diff.log",
+                       env=env, cancelled=cancelled)
     if diff.returncode != 0:
         reason = diff.output.strip().splitlines()[-1:] or [f"exit {diff.returncode}"]
         return None, f"git diff against {base_commit[:12]} failed: {reason[0][:200]}"

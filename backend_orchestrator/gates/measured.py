@@ -100,9 +100,7 @@ def key_numbers(report: ValidationReport) -> list[tuple[str, str]]:
         rows.append(("changed-lines coverage", f"{_num(changed)} %  ({_num(gate.metrics.get('changed_lines'))} "
                                                "measurable changed lines)"))
     elif gate is not None and not why:
-        note = gate.metrics.get("changed_lines_note") or (
-            "a whole-project run has no base commit to diff against: validate a task" if report.task_id is None
-            else "the task has no base commit")
+        note = gate.metrics.get("changed_lines_note") or "no changed line under the measured sources"
         rows.append(("changed-lines coverage", f"not measured: {note}"))
     else:
         rows.append(("changed-lines coverage", why))

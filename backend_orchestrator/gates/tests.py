@@ -3,11 +3,12 @@
 What it does
     Runs ``python -m coverage run -m pytest`` in a subprocess of the target's interpreter, with a
     timeout, writing JUnit XML and a coverage JSON report as evidence; counts results from the
-    JUnit XML and reads total line coverage from the JSON. When the task has a ``base_commit`` and the
-    project is a git checkout, the lines changed since it (``git diff --unified=0`` against the working
-    tree, untracked files included) are intersected with the coverage report: coverage of the changed
-    lines. Every SQL statement the suite runs is timed by SQLAlchemy cursor events injected into the
-    subprocess (``querytiming``), tagged with the running test.
+    JUnit XML and reads total line coverage from the JSON. When the project is a git checkout, the
+    lines changed since the task's ``base_commit`` (a whole-project run: since HEAD, i.e. the
+    uncommitted work) — ``git diff --unified=0 --relative`` against the working tree, untracked files
+    included — are intersected with the coverage report: coverage of the changed lines. Every SQL
+    statement the suite runs is timed by SQLAlchemy cursor events injected into the subprocess
+    (``querytiming``), tagged with the running test.
 Why it matters
     An agent's "done" means nothing until the project's own tests pass, and untested code is
     where regressions hide (standards TEST-*, BS-MET coverage > 80 %).
@@ -195,9 +196,10 @@ class TestsGate(Gate):
                        metrics: dict[str, float | int | str | bool | None]) -> list[Finding]:
         """TST006, and the ``changed_lines_coverage_percent`` metric (None with a note when not measured)."""
         metrics["changed_lines_coverage_percent"] = None
-        base = ctx.task.base_commit if ctx.task is not None else None
+        # a task: since its base commit; a whole-project run: the uncommitted changes (since HEAD)
+        base = ctx.task.base_commit if ctx.task is not None else "HEAD"
         if not base:
-            metrics["changed_lines_note"] = "the task has no base commit" if ctx.task is not None else ""
+            metrics["changed_lines_note"] = "the task has no base commit"
             return []
         changed, reason = changed_lines.changed_lines(ctx.root, base, ctx.evidence_dir / "tests", ctx.cancelled)
         if changed is None:

@@ -104,7 +104,24 @@ def test_without_a_git_checkout_changed_lines_are_not_measured_and_the_summary_s
     result = run_gate(get_gate("tests"), ctx)
     assert result.status == "pass"
     assert result.metrics["changed_lines_coverage_percent"] is None
-    assert "changed lines not measured: git diff against 0123abcd failed" in result.summary
+    assert "changed lines not measured: the project is not a git checkout" in result.summary
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+def test_a_whole_project_run_measures_the_uncommitted_lines_of_a_subfolder_project(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    root = project(repo / "services" / "calc")  # the project is a subfolder of the repository
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    (root / "calc" / "core.py").write_text(CHANGED, encoding="utf-8")
+    ctx = GateContext(root=root, config=ProjectConfig(), evidence_dir=root / "evidence", task=None)
+    result = run_gate(get_gate("tests"), ctx)
+    # changed and measurable since HEAD: core 2, 3, 11-14; executed: 2 and 11
+    assert result.metrics["changed_lines"] == 6
+    assert result.metrics["changed_lines_coverage_percent"] == pytest.approx(33.3, abs=0.1)
+    assert [f.path for f in result.findings if f.rule_id == "TST006"] == ["calc/core.py"]
 
 
 def test_a_unified_zero_diff_gives_the_new_side_lines_per_file() -> None:
