@@ -113,7 +113,7 @@ def cmd_task(args: argparse.Namespace) -> int:
 def cmd_context(args: argparse.Namespace) -> int:
     from .workflow import prepare_context
 
-    result = prepare_context(_project(args), args.task_id, args.budget)
+    result = prepare_context(_project(args), args.task_id, args.budget, args.include)
     print(_dump(result.package))
     print(f"wrote {result.path}", file=sys.stderr)
     return 0
@@ -305,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("context", cmd_context, "prepare and print a task's context package")
     p.add_argument("task_id")
     p.add_argument("--budget", type=int, help="token budget (default from config)")
+    p.add_argument("--include", action="append", metavar="ITEM",
+                   help="an item at full detail (repeatable): 'METHOD /path', 'model:Name', 'service:name', "
+                        "'file:path.py', 'standard:ID'")
 
     p = add("assign", cmd_assign, "route a task to a sub-skill (assign_skill): its instructions and gates")
     p.add_argument("task_id")

@@ -54,6 +54,13 @@ def test_scan_task_context_and_validate_from_the_shell(shop: Path, capsys: pytes
     code, out, err = run(capsys, "context", "task-001-api", "--budget", "3000", *p)
     assert code == 0 and json.loads(out)["budget"]["limit_tokens"] == 3000
     assert "artifacts/task-001-api/context.json" in err
+    code, out, err = run(capsys, "context", "task-001-api", "--include", "model:Order", "--include",
+                         "GET /api/v1/orders", *p)
+    package = json.loads(out)
+    assert code == 0 and "orders" in [t["table"] for t in package["database"]["tables"]]
+    assert "GET /api/v1/orders" in [f"{e['method']} {e['path']}" for e in package["endpoints"]["relevant"]]
+    code, out, err = run(capsys, "context", "task-001-api", "--include", "model:Ordr", *p)
+    assert code == 2 and "unknown include item 'model:Ordr' (did you mean 'model:Order', " in err
     code, out, err = run(capsys, "validate", "task-001-api", *p)
     assert code == 2 and "call assign_skill first" in err
     code, out, _ = run(capsys, "task", "show", "task-001-api", *p)
