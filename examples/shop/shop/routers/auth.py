@@ -1,14 +1,14 @@
 from fastapi import APIRouter, HTTPException, status
 
 from shop.db import SessionDep
-from shop.schemas import TokenRequest, TokenResponse
+from shop.schemas import TokenRequest, TokenResponse, error_responses
 from shop.security import create_access_token
 from shop.services import users as user_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenResponse)
+@router.post("/token", response_model=TokenResponse, responses=error_responses(400, 401))
 def issue_token(credentials: TokenRequest, session: SessionDep) -> TokenResponse:
     """Exchange email and password for a bearer token."""
     user = user_service.authenticate(session, credentials.email, credentials.password)

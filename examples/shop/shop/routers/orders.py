@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from shop.db import SessionDep
 from shop.models import Order
-from shop.schemas import OrderCreate, OrderRead
+from shop.schemas import OrderCreate, OrderRead, RowId, error_responses
 from shop.security import CurrentUser
 from shop.services import InsufficientStockError, NotFoundError
 from shop.services import orders as order_service
@@ -12,7 +12,7 @@ from shop.services import orders as order_service
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
-@router.post("", response_model=OrderRead, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=OrderRead, status_code=201, responses=error_responses(400, 401, 404))
 def place_order(data: OrderCreate, session: SessionDep, user: CurrentUser) -> Order:
     """Place an order for the authenticated user."""
     try:
@@ -23,14 +23,14 @@ def place_order(data: OrderCreate, session: SessionDep, user: CurrentUser) -> Or
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
 
 
-@router.get("", response_model=list[OrderRead])
+@router.get("", response_model=list[OrderRead], responses=error_responses(401))
 def list_my_orders(session: SessionDep, user: CurrentUser) -> Sequence[Order]:
     """List the authenticated user's orders, newest first."""
     return order_service.list_orders_for_user(session, user.id)
 
 
-@router.get("/{order_id}", response_model=OrderRead)
-def read_order(order_id: int, session: SessionDep, user: CurrentUser) -> Order:
+@router.get("/{order_id}", response_model=OrderRead, responses=error_responses(401, 403, 404))
+def read_order(order_id: RowId, session: SessionDep, user: CurrentUser) -> Order:
     """Return one order; users may only see their own, admins see all."""
     order = order_service.get_order(session, order_id)
     if order is None:

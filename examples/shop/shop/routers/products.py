@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from shop.db import SessionDep
 from shop.models import Product
-from shop.schemas import ProductCreate, ProductRead, ProductUpdate
+from shop.schemas import ProductCreate, ProductRead, ProductUpdate, RowId, error_responses
 from shop.security import AdminUser
 from shop.services import ConflictError
 from shop.services import products as product_service
@@ -25,13 +25,13 @@ def list_products(session: SessionDep) -> Sequence[Product]:
     return product_service.list_products(session)
 
 
-@router.get("/{product_id}", response_model=ProductRead)
-def read_product(product_id: int, session: SessionDep) -> Product:
+@router.get("/{product_id}", response_model=ProductRead, responses=error_responses(404))
+def read_product(product_id: RowId, session: SessionDep) -> Product:
     """Return one product."""
     return _get_or_404(session, product_id)
 
 
-@router.post("", response_model=ProductRead, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=ProductRead, status_code=201, responses=error_responses(400, 401, 403, 409))
 def create_product(data: ProductCreate, session: SessionDep, _admin: AdminUser) -> Product:
     """Create a product (admin only)."""
     try:
@@ -40,15 +40,15 @@ def create_product(data: ProductCreate, session: SessionDep, _admin: AdminUser) 
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
 
 
-@router.patch("/{product_id}", response_model=ProductRead)
-def update_product(product_id: int, data: ProductUpdate, session: SessionDep, _admin: AdminUser) -> Product:
+@router.patch("/{product_id}", response_model=ProductRead, responses=error_responses(400, 401, 403, 404))
+def update_product(product_id: RowId, data: ProductUpdate, session: SessionDep, _admin: AdminUser) -> Product:
     """Change some fields of a product (admin only)."""
     product = _get_or_404(session, product_id)
     return product_service.update_product(session, product, data)
 
 
-@router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_product(product_id: int, session: SessionDep) -> None:
+@router.delete("/{product_id}", status_code=204, responses=error_responses(404, 409))
+def delete_product(product_id: RowId, session: SessionDep) -> None:
     """Delete a product that no order refers to."""
     product = _get_or_404(session, product_id)
     try:
