@@ -11,6 +11,7 @@ marked ``error`` (and its task ``failed``) on the first validation call of the n
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any
 
 from ..contracts.report import GateResult, RunStatus, ValidationReport
 from ..contracts.task import ValidationSummary
-from ..errors import InvalidArgument, InvalidTransition, invalid_choice
+from ..errors import InvalidArgument, InvalidTransition, OrchestratorError, invalid_choice
 from ..gates import GateContext, gate_ids
 from ..state import Project
 from ..state.paths import relative
@@ -169,6 +170,13 @@ def start_validation(project: Project, task_id: str | None, gates: list[str] | N
     def context(r: runs.Run) -> GateContext:
         task = store.load_task(task_id) if task_id else None
         evidence.mkdir(parents=True, exist_ok=True)
+        if not store.registry_path("endpoints").exists():
+            # a project never scanned: scan it as receive_task would (in this background thread), so the
+            # gates see the recorded OpenAPI document; if that fails they scan statically and say so
+            from .registry import scan_project
+
+            with contextlib.suppress(OrchestratorError):
+                scan_project(project)
         _record_environment(project, r)
         return GateContext(root=project.root, config=project.config, evidence_dir=evidence, task=task,
                            cancelled=r.cancel_event)
