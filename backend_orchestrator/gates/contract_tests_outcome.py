@@ -4,7 +4,7 @@
 operation schemathesis could not test) and folds it into one finding per rule and operation, with the
 statuses seen, the first failure's message and a request that reproduces it (schemathesis's curl line,
 credentials already masked by its sanitiser). :func:`redact_tree` replaces any header value of the seed
-step left anywhere in the evidence (reports included, where ``secret_files.redact`` reads only the logs beside them).
+step left anywhere in the evidence (``secret_files.redact`` over the whole tree, reports included).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..contracts.registry import Endpoint
 from ..contracts.report import Finding
-from .secret_files import REDACTED, secret_texts
+from .secret_files import redact
 
 if TYPE_CHECKING:
     from .base import Gate
@@ -34,18 +34,7 @@ SHORT = 320
 
 def redact_tree(folder: Path, headers: Mapping[str, str]) -> None:
     """Replace every header value left in any file under ``folder`` (reports, logs, the driver's result)."""
-    texts = secret_texts(dict(headers))
-    if not texts or not folder.is_dir():
-        return
-    for path in folder.rglob("*"):
-        if not path.is_file() or path.is_symlink():
-            continue
-        content = path.read_text(encoding="utf-8", errors="replace")
-        cleaned = content
-        for text in texts:
-            cleaned = cleaned.replace(text, REDACTED)
-        if cleaned != content:
-            path.write_text(cleaned, encoding="utf-8")
+    redact(folder, headers, recursive=True)
 
 
 def _short(message: str) -> str:

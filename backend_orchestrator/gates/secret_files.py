@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 REDACTED = "[redacted]"
@@ -34,17 +35,22 @@ def secret_texts(headers: dict[str, str]) -> list[str]:
     return sorted((text for text in found if len(text) >= 6), key=len, reverse=True)
 
 
-def redact(folder: Path, headers: dict[str, str]) -> None:
-    """Replace any header value left in the logs and JSON files directly under ``folder``."""
-    texts = secret_texts(headers)
-    if not texts:
+def redact(folder: Path, headers: Mapping[str, str], *, recursive: bool = False) -> None:
+    """Replace any header value left in the files under ``folder``: the logs and JSON files directly in
+    it, or (``recursive``) every file below it, reports and binary files included (bytes are replaced:
+    a scratch database with a token in it is evidence, not state)."""
+    texts = [t.encode("utf-8") for t in secret_texts(dict(headers))]
+    if not texts or not folder.is_dir():
         return
-    for path in folder.iterdir():
-        if not path.is_file() or path.suffix not in (".log", ".json", ".jsonl", ".txt"):
+    paths = folder.rglob("*") if recursive else folder.iterdir()
+    for path in paths:
+        if not path.is_file() or path.is_symlink():
             continue
-        content = path.read_text(encoding="utf-8", errors="replace")
+        if not recursive and path.suffix not in (".log", ".json", ".jsonl", ".txt"):
+            continue
+        content = path.read_bytes()
         cleaned = content
         for text in texts:
-            cleaned = cleaned.replace(text, REDACTED)
+            cleaned = cleaned.replace(text, REDACTED.encode("utf-8"))
         if cleaned != content:
-            path.write_text(cleaned, encoding="utf-8")
+            path.write_bytes(cleaned)
