@@ -8,6 +8,7 @@ printing what was decided and why. Exits 0 when the flow worked, whatever the ve
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -125,6 +126,19 @@ async def _flow(project: Path) -> int:
     return 0
 
 
+def _commit(project: Path) -> None:
+    """Make the copy a git checkout with one commit, as a real project is: the task then records its
+    base commit and the tests gate measures coverage of the lines changed since it."""
+    git = shutil.which("git")
+    if git is None:
+        return
+    ident = ["-c", "user.name=backend-orchestrator demo", "-c", "user.email=demo@localhost",
+             "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q"], ["add", "-A"], [*ident, "commit", "-q", "-m", "examples/shop"]):
+        if subprocess.run([git, *args], cwd=project, capture_output=True, timeout=60).returncode != 0:
+            return  # the demo still runs; changed-lines coverage then says why it was not measured
+
+
 def run_demo(clean: bool = False) -> int:
     import anyio
 
@@ -135,6 +149,7 @@ def run_demo(clean: bool = False) -> int:
     project = workdir / "shop"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".coverage", "ai-state"))
     _say(f"backend-orchestrator demo: a copy of examples/shop at {project}")
+    _commit(project)
     try:
         code = anyio.run(_flow, project)
         _say("\nThe flow completed. Everything it wrote is under " f"{project / 'ai-state'}")
