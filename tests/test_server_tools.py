@@ -135,6 +135,18 @@ async def test_prepare_context_respects_a_small_budget_and_lists_what_it_left_ou
     assert package["endpoints"]["relevant"][0]["path"] == "/api/v1/products"
 
 
+async def test_prepare_context_includes_named_items_and_refuses_unknown_ones(client: Client, project: Project) -> None:
+    task_id = await new_task(client)
+    package = (await ok(client, "prepare_context", {"task_id": task_id, "include": ["model:Order"]}))["package"]
+    assert "orders" in [t["table"] for t in package["database"]["tables"]]
+    before = state_snapshot(project.root)
+    message = await error(client, "prepare_context", {"task_id": task_id, "include": ["model:Ordr"]})
+    assert "unknown include item 'model:Ordr' (did you mean 'model:Order'" in message
+    assert state_snapshot(project.root) == before
+    again = (await ok(client, "prepare_context", {"task_id": task_id, "include": ["model:Order"]}))["package"]
+    assert again == package  # deterministic
+
+
 @pytest.mark.parametrize(("args", "expected"), [
     ({"task_id": "task-404-api"}, "unknown task 'task-404-api'"),
     ({"task_id": "../../etc/passwd"}, "invalid task id"),
