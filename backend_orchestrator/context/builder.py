@@ -5,7 +5,9 @@ Levels of detail: what the task names (and what the caller ``include``-s) as ful
 one hop away (the endpoints' models and tables, handler files, tests that call the routes, services
 the handler modules use, tables linked to a named one) as full entries or symbol outlines; items two
 hops away as one-line summaries; the rest of the API as one line per resource and the rest of the
-schema as table names. Filling goes tier by tier (see ``_candidates``), in rank order inside a tier;
+schema as table names. Each item is offered as a candidate with a tier (0: always in; 1: conventions, checklist standards,
+test requirements; 2: one hop; 4: other standards; 5: two hops; 6: model/service files; 7: the rest
+of the API; 8: other tables) and ``fit.py`` fills the budget tier by tier, in rank order inside a tier;
 an item that does not fit is listed in ``budget.omitted``, never cut in half. What the task names is
 always in: if that alone is over the budget, the caller is told the budget it needs.
 """
@@ -15,8 +17,6 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +36,14 @@ from ..contracts.task import Task
 from ..docs import clauses
 from ..errors import InvalidArgument
 from . import graph as graphs
+from .fit import Candidate, fit
 from .outline import cached_outline
 from .requirements import patterns, test_requirements
 from .standards import Touch, applicable
-from .tokens import METHOD, compact, estimate_tokens, text_tokens
+from .tokens import METHOD, compact, text_tokens
 
 ONE_HOP = 1.0
 NEAR = 2.5  # one-line summaries for endpoints and tables up to this cost
-
-
-@dataclass
-class Candidate:
-    tier: int
-    rank: tuple[float, str]
-    label: str  # how it is named in budget.omitted
-    add: Callable[[], None]
-    remove: Callable[[], None]
-    tokens: float
 
 
 def _norm(ref: str) -> str:
@@ -278,92 +269,9 @@ def build_package(
         if m.name not in in_tables:
             offer(8, f"model:{m.name}", "database.other_tables", package.database.other_tables, m.table)
 
-    added, left_out = _fill(package, cands, budget, skipped)
-    return _settle(package, budget, added, left_out, skipped)
+    return fit(package, cands, budget, skipped)
 
 
 def package_services(g: graphs.Graph, ranked: list[graphs.Ranked], named: list[str]) -> list[Any]:
     return [g.services[r.key.split(":", 1)[1]] for r in ranked
             if r.key.startswith("service:") and (r.cost <= ONE_HOP or r.key.split(":", 1)[1] in named)]
-
-
-_GROUPS = ("related endpoint ", "neighbour table ", "standard ", "source ", "endpoint ", "table ", "service ",
-           "test_requirements.")
-
-
-def _omitted(labels: list[str], skipped: list[str]) -> list[str]:
-    """``budget.omitted``: what was left out, best first, grouped so the list stays short."""
-    groups: dict[str, list[str]] = {}
-    for label in labels:
-        head = next((g for g in _GROUPS if label.startswith(g)), label)
-        names = groups.setdefault(head, [])
-        if head != label and label[len(head):] not in names:
-            names.append(label[len(head):])
-        elif head == label:
-            names.append("")
-    out = []
-    for head, names in groups.items():
-        if head not in _GROUPS:
-            out.append(f"{head} ({len(names)} items)" if len(names) > 1 else head)
-            continue
-        shown = ", ".join(names[:8]) + (f", … {len(names) - 8} more" if len(names) > 8 else "")
-        out.append(f"{head.rstrip(' .')}: {shown}")
-    by_need: dict[str, list[str]] = {}
-    for item in skipped:  # 'API-015 (needs a collection read)'
-        clause_id, _, need = item.partition(" ")
-        by_need.setdefault(need, []).append(clause_id)
-    if by_need:
-        out.append("standards that do not apply: " + "; ".join(f"{', '.join(ids)} {need}"
-                                                              for need, ids in by_need.items()))
-    return out
-
-
-def _fill(package: ContextPackage, cands: list[Candidate], budget: int,
-          skipped: list[str]) -> tuple[list[Candidate], list[str]]:
-    """Add candidates tier by tier, best-ranked first, while the running estimate fits; return the
-    droppable ones that were added (in the order they were added) and the labels left out."""
-    cands.sort(key=lambda c: (c.tier, c.rank))
-    base = text_tokens(compact(package.model_dump(mode="json"))) + 40  # the budget block's own numbers
-    used = base
-    added: list[Candidate] = []
-    left_out: list[str] = []
-    for cand in cands:
-        if cand.tier == 0 or used + cand.tokens <= budget:
-            cand.add()
-            used += cand.tokens
-            if cand.tier:
-                added.append(cand)
-        else:
-            left_out.append(cand.label)
-    package.budget.omitted = _omitted(left_out, skipped)
-    needed = math.ceil(base + sum(c.tokens for c in cands) * 1.02)
-    if left_out:
-        package.budget.more = [
-            f"token_budget={needed} holds everything ranked for this task",
-            "include=['GET /path', 'model:Name', 'service:name', 'file:path.py', 'standard:ID'] adds named items "
-            "at full detail",
-        ]
-    return added, left_out
-
-
-def _settle(package: ContextPackage, budget: int, added: list[Candidate], left_out: list[str],
-            skipped: list[str]) -> ContextPackage:
-    """Make ``used_tokens`` exact; if the running estimate was optimistic, drop the last additions."""
-    while True:
-        package.budget.used_tokens = budget  # a stand-in with (nearly always) the digits of the result
-        estimate = estimate_tokens(package.model_dump(mode="json"))
-        package.budget.used_tokens = estimate
-        if len(str(estimate)) != len(str(budget)):  # its own digits are part of the package
-            package.budget.used_tokens = estimate_tokens(package.model_dump(mode="json"))
-        if package.budget.used_tokens <= budget or not added:
-            break
-        last = added.pop()
-        last.remove()
-        left_out.insert(0, last.label)
-        package.budget.omitted = _omitted(left_out, skipped)
-    if package.budget.used_tokens > budget:
-        raise InvalidArgument(
-            f"token_budget {budget} is too small for what {package.task_id} names: its endpoints and tables "
-            f"alone need {package.budget.used_tokens} tokens; pass token_budget={package.budget.used_tokens} or more"
-        )
-    return package
