@@ -5,10 +5,10 @@ Levels of detail: what the task names (and what the caller ``include``-s) as ful
 one hop away (the endpoints' models and tables, handler files, tests that call the routes, services
 the handler modules use, tables linked to a named one) as full entries or symbol outlines; items two
 hops away as one-line summaries; the rest of the API as one line per resource and the rest of the
-schema as table names. Each item is offered as a candidate with a tier (0: always in; 1: conventions, checklist standards,
-test requirements; 2: one hop; 4: other standards; 5: two hops; 6: model/service files; 7: the rest
-of the API; 8: other tables) and ``fit.py`` fills the budget tier by tier, in rank order inside a tier;
-an item that does not fit is listed in ``budget.omitted``, never cut in half. What the task names is
+schema as table names. Each item is offered as a candidate with a tier (0: always in; 1: conventions,
+checklist standards, test requirements; 2: one hop; 4: other standards; 5: two hops; 6: model and
+service files; 7: the rest of the API; 8: other tables) and ``fit.py`` fills the budget tier by tier,
+in rank order inside a tier; an item that does not fit is listed in ``budget.omitted``, never cut in half. What the task names is
 always in: if that alone is over the budget, the caller is told the budget it needs.
 """
 
