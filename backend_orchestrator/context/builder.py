@@ -8,8 +8,9 @@ hops away as one-line summaries; the rest of the API as one line per resource an
 schema as table names. Each item is offered as a candidate with a tier (0: always in; 1: conventions,
 checklist standards, test requirements; 2: one hop; 4: other standards; 5: two hops; 6: model and
 service files; 7: the rest of the API; 8: other tables) and ``fit.py`` fills the budget tier by tier,
-in rank order inside a tier; an item that does not fit is listed in ``budget.omitted``, never cut in half. What the task names is
-always in: if that alone is over the budget, the caller is told the budget it needs.
+in rank order inside a tier; an item that does not fit is listed in ``budget.omitted``, never cut in
+half. What the task names is always in: if that alone is over the budget, the caller is told the
+budget it needs.
 """
 
 from __future__ import annotations
