@@ -45,8 +45,10 @@ Rules
     PF004 a SQL statement's p95 under load at or above ``thresholds.db_query_ms`` (high), timed by
     SQLAlchemy cursor events injected into the server (``querytiming``; log ``sql-timing.jsonl``) ·
     PF005 N+1: a route's requests run one SELECT ≥ 10 times each, at the median (medium) · PF006 a
-    SELECT's plan (EXPLAIN) reads a table in full although the statement filters it (low). The
-    slowest statements and their plans are in ``sql-stats.json``.
+    SELECT's plan (EXPLAIN) reads a table in full although the statement filters it (low) · PF007 half
+    or more of a target's requests answered 4xx (not 429): the request is misconfigured and its
+    latency is the error path's (medium). The slowest statements and their plans are in
+    ``sql-stats.json``.
 Use instead
     Move slow work out of the request (background jobs, caching, indexes, pagination); fix the 5xx
     the driver log lists; exempt loopback or the load profile from the rate limiter to measure it.
@@ -142,6 +144,11 @@ class PerformanceGate(Gate):
              help="The query plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL) of a SELECT the app ran "
                   "under load reads a whole table although the statement filters it: no index serves the WHERE, "
                   "so its cost grows with the table. Index the filtered columns (with a migration)."),
+        Rule("PF007", "Load request mostly refused", "medium", "load-profile", clause="TEST-021",
+             help="Half or more of a target's requests under load were answered with a 4xx other than 429 "
+                  "(a wrong id in its path, a body the app rejects, missing or expired credentials), so its "
+                  "latency measures the error path, not the endpoint. Fix the configured request: the seed's "
+                  "values for its {placeholders}, its json body, auth = true and the seed's headers."),
     )
 
     def time_limit(self, config: ProjectConfig) -> float:
@@ -269,6 +276,17 @@ class PerformanceGate(Gate):
                     title=f"Rate limited: {ep.ref}", path=ep.file, line=ep.line,
                     evidence=json.dumps(row, sort_keys=True)))
                 continue
+            refused = {code: n for code, n in row.get("answers", {}).items()
+                       if code.startswith("4") and code != "429"}
+            if row["requests"] and 2 * sum(refused.values()) >= row["requests"]:
+                codes = ", ".join(f"{code} ×{n}" for code, n in sorted(refused.items()))
+                findings.append(self.finding(
+                    "PF007", f"{ep.ref} was answered {codes} to {sum(refused.values())} of its {row['requests']} "
+                             "requests under load: its latency measures the error path, not the endpoint. Check the "
+                             "configured request (load.requests): the seed's values for its {placeholders}, its "
+                             "json body, and auth = true with the seed's headers.",
+                    title=f"Load request mostly refused: {ep.ref}", path=ep.file, line=ep.line,
+                    evidence=json.dumps(row, sort_keys=True)))
             p95 = row["p95_ms"]
             if p95 is not None and p95 >= th.api_p95_ms:
                 findings.append(self.finding(

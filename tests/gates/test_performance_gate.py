@@ -153,6 +153,21 @@ def test_a_seeded_app_is_loaded_on_its_parameterised_and_authenticated_requests_
     assert live_processes_mentioning(str(root)) == []
 
 
+def test_a_load_request_the_app_mostly_refuses_is_reported_as_misconfigured(tmp_path: Path) -> None:
+    root = Path(shutil.copytree(SEEDED, tmp_path / "seeded"))
+    # no such thing (404), and no credentials (401): both measure the error path, not the endpoint
+    config = with_config(root, load={"requests": [{"method": "GET", "path": "/api/v1/things/999999", "auth": True},
+                                                  {"method": "GET", "path": "/api/v1/things/{thing_id}"}]})
+    result = run_gate(PerformanceGate(), context(root, config))
+    refused = sorted((f.title, f.severity, f.category) for f in result.findings if f.rule_id == "PF007")
+    assert refused == [("Load request mostly refused: GET /api/v1/things/999999", "medium", "load-profile"),
+                       ("Load request mostly refused: GET /api/v1/things/{thing_id}", "medium", "load-profile")]
+    assert result.status in ("warn", "fail") and result.metrics["error_rate"] == 0.0  # 4xx are not errors
+    messages = " ".join(f.message for f in result.findings if f.rule_id == "PF007")
+    assert "404 ×" in messages and "401 ×" in messages
+    assert "PF007" not in {f.rule_id for f in run_gate(PerformanceGate(), context(root)).findings}
+
+
 def test_a_placeholder_the_seed_did_not_return_is_an_error_naming_it_and_the_values_it_did(tmp_path: Path) -> None:
     root = Path(shutil.copytree(SEEDED, tmp_path / "seeded"))
     config = with_config(root, load={"requests": [{"method": "GET", "path": "/api/v1/things/{widget_id}"}]})
