@@ -17,8 +17,8 @@ from ..contracts.common import HTTP_METHODS
 from ..contracts.registry import Unresolved
 from . import literals
 from .dependencies import Dep, dependency_list
-from .scopes import Scope, admit_route, scopes
-from .symbols import ModuleInfo, ProjectIndex, dotted, last, walk_statements
+from .scopes import RouteCollector, Scope, admit_route, scopes
+from .symbols import ModuleInfo, ProjectIndex, dotted, walk_statements
 
 _DECORATORS = frozenset({m.lower() for m in HTTP_METHODS} | {"api_route"})
 
@@ -100,26 +100,17 @@ def _route_decorator(dec: ast.expr) -> tuple[ast.Call, ast.Attribute] | None:
     return None
 
 
-class _Collector:
+class _Collector(RouteCollector):
+    APPS = frozenset({"FastAPI"})
+    CONTAINERS = frozenset({"APIRouter"})
+    CONTAINER_KIND = "router"
+
     def __init__(self, index: ProjectIndex) -> None:
-        self.index = index
+        super().__init__(index)
         self.routers: dict[tuple[str, str, str], Router] = {}
-        self.unresolved: list[Unresolved] = []
         self.unresolved_includes = 0
 
-    def note(self, scope: Scope, line: int, reason: str) -> None:
-        self.unresolved.append(Unresolved(file=scope.file, line=line, reason=reason))
-
     # -- apps and routers --------------------------------------------------------------------
-
-    def _kind(self, scope: Scope, func: ast.expr) -> str | None:
-        name = last(scope.qualname(self.index, func))
-        ref = scope.resolve(self.index, func)
-        if name == "FastAPI" or self.index.derives_from(ref, frozenset({"FastAPI"})):
-            return "app"
-        if name == "APIRouter" or self.index.derives_from(ref, frozenset({"APIRouter"})):
-            return "router"
-        return None
 
     def find_routers(self, scope: Scope) -> None:
         for stmt, conditional, loop in walk_statements(scope.body):

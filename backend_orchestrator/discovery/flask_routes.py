@@ -19,8 +19,8 @@ from functools import partial
 from ..contracts.registry import Unresolved
 from . import literals
 from .flask_views import Views
-from .scopes import Scope, admit_route, scopes
-from .symbols import ModuleInfo, ProjectIndex, dotted, last, walk_statements
+from .scopes import RouteCollector, Scope, admit_route, scopes
+from .symbols import ModuleInfo, ProjectIndex, dotted, walk_statements
 
 APPS = frozenset({"Flask", "APIFlask"})
 BLUEPRINTS = frozenset({"Blueprint", "APIBlueprint"})
@@ -109,27 +109,18 @@ def _assignment(stmt: ast.stmt) -> tuple[ast.Name, ast.Call] | None:
     return (target, value) if isinstance(target, ast.Name) and isinstance(value, ast.Call) else None
 
 
-class _Collector:
+class _Collector(RouteCollector):
+    APPS = APPS
+    CONTAINERS = BLUEPRINTS
+    CONTAINER_KIND = "blueprint"
+
     def __init__(self, index: ProjectIndex, extra_auth: frozenset[str]) -> None:
-        self.index = index
+        super().__init__(index)
         self.views = Views(index, extra_auth)
         self.nodes: dict[tuple[str, str, str], FlaskNode] = {}
-        self.unresolved: list[Unresolved] = []
         self.unresolved_registrations = 0
 
-    def note(self, scope: Scope, line: int, reason: str) -> None:
-        self.unresolved.append(Unresolved(file=scope.file, line=line, reason=reason))
-
     # -- apps and blueprints -------------------------------------------------------------------
-
-    def _kind(self, scope: Scope, func: ast.expr) -> str | None:
-        name = last(scope.qualname(self.index, func))
-        ref = scope.resolve(self.index, func)
-        if name in APPS or self.index.derives_from(ref, APPS):
-            return "app"
-        if name in BLUEPRINTS or self.index.derives_from(ref, BLUEPRINTS):
-            return "blueprint"
-        return None
 
     def find_nodes(self, scope: Scope) -> None:
         for stmt, conditional, loop in walk_statements(scope.body):

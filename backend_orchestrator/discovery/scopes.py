@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from ..contracts.common import HTTP_METHODS
-from .symbols import Import, ModuleInfo, ProjectIndex, Ref, imported_names, walk_statements
+from ..contracts.registry import Unresolved
+from .symbols import Import, ModuleInfo, ProjectIndex, Ref, imported_names, last, walk_statements
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,28 @@ def admit_route(note: Callable[[int, str], None], what: str, methods: list[str],
     if conditional:
         note(line, f"{what} is defined inside a conditional block; it exists only when the condition holds")
     return [m for m in methods if m in HTTP_METHODS]
+
+
+class RouteCollector:
+    """What the FastAPI and Flask route collectors share: the unresolved notes, and telling an app from
+    a router/blueprint by the class a call constructs (its name, or a project class deriving from it)."""
+
+    APPS: frozenset[str] = frozenset()
+    CONTAINERS: frozenset[str] = frozenset()
+    CONTAINER_KIND = ""  # "router" or "blueprint"
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.unresolved: list[Unresolved] = []
+
+    def note(self, scope: Scope, line: int, reason: str) -> None:
+        self.unresolved.append(Unresolved(file=scope.file, line=line, reason=reason))
+
+    def _kind(self, scope: Scope, func: ast.expr) -> str | None:
+        name = last(scope.qualname(self.index, func))
+        ref = scope.resolve(self.index, func)
+        if name in self.APPS or self.index.derives_from(ref, self.APPS):
+            return "app"
+        if name in self.CONTAINERS or self.index.derives_from(ref, self.CONTAINERS):
+            return self.CONTAINER_KIND
+        return None
