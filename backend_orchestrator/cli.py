@@ -1,6 +1,6 @@
 """The command line: the same workflow functions as the MCP server, for people and CI jobs.
 
-Exit codes: 0 success (validate: pass), 1 validate: fail or error, 2 usage or configuration error.
+Exit codes: 0 success (validate: pass), 1 validate: fail, error or incomplete, 2 usage or configuration error.
 """
 
 from __future__ import annotations
@@ -170,7 +170,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     project = _project(args)
     progress = Progress(sys.stderr)
     try:
-        status = validate_results(project, args.task_id, _gate_list(args.gates), None, progress)
+        status = validate_results(project, args.task_id, _gate_list(args.gates), None, progress,
+                                  scope=args.scope, baseline=args.baseline, compare_base=args.compare_base)
     finally:
         progress.close()
     if status.report is None:
@@ -319,6 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gates", help="comma-separated gate ids, or 'all' (default: the assignment's, or all)")
     p.add_argument("--format", choices=["text", "json", "markdown", "sarif"], default="text")
     p.add_argument("--output", help="write the report here instead of stdout")
+    p.add_argument("--scope", choices=["change", "project"],
+                   help="change: judge only what the change brought (a task: since it was received; the whole "
+                        "project: since --baseline); project: every finding counts (default: verdict.scope for a "
+                        "task, project for the whole project)")
+    p.add_argument("--baseline", metavar="REF",
+                   help="whole-project runs: judge the change since this git ref (e.g. origin/main on a pull "
+                        "request); existing findings are reported, not blocking")
+    p.add_argument("--compare-base", action="store_true", default=None,
+                   help="also load the base tree in the performance gate and report each endpoint's p95 change")
 
     p = add("runs", cmd_runs, "list finished validation runs with their key numbers, newest last, to compare them")
     p.add_argument("task_id", nargs="?", help="task id; leave out for the whole-project runs")

@@ -1,8 +1,10 @@
 """``backend-orchestrator demo``: the whole flow on a copy of examples/shop, over a real MCP session.
 
 Starts ``backend-orchestrator serve`` as a subprocess, connects with the MCP SDK's ``Client`` over
-stdio, and runs scan_project → receive_task → prepare_context → assign_skill → validate_results,
-printing what was decided and why. Exits 0 when the flow worked, whatever the verdict.
+stdio, and runs scan_project → receive_task → prepare_context → assign_skill → the change an agent
+would make (``demo_change.py``: pagination, with tests) → validate_results, printing what was decided
+and why: the verdict judges the change, the shop's planted debt is reported as existing. Exits 0 when
+the flow worked, whatever the verdict.
 """
 
 from __future__ import annotations
@@ -28,6 +30,31 @@ def _step(number: int, title: str) -> None:
 
 def _wrap(text: str, indent: str = "   ") -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+
+
+def _show_gate(gate: dict[str, Any]) -> None:
+    """One gate of the MCP result (a digest): its status, the split new / existing / fixed, the findings
+    that decide (the new ones, or all when the gate was judged on the whole project; up to 5) and the
+    existing debt by rule."""
+    _say(f"   [{gate['status']}] {gate['gate']}: {gate['summary']}")
+    counts = gate.get("counts") or {}
+    change = gate.get("judged") == "change"
+    if change:
+        blocking = f" ({counts.get('blocking', 0)} blocking)" if counts.get("blocking") else ""
+        _say(f"      new {counts.get('new', 0)}{blocking} · existing {counts.get('existing', 0)} · "
+             f"fixed {counts.get('fixed', 0)}")
+    findings = gate["findings"]
+    for finding in findings[:5]:
+        where = f" ({finding['path']}:{finding['line']})" if finding.get("path") else ""
+        mark = " [blocking]" if finding.get("blocking") else ""
+        _say(_wrap(f"{finding['severity']} {finding['rule_id']} {finding['title']}{where}{mark}", "      "))
+    more = len(findings) - 5 + (0 if change else gate.get("omitted", 0))
+    if more > 0:
+        _say(f"      … and {more} more")
+    by_rule = gate.get("existing_by_rule") or {}
+    if change and by_rule:
+        ranked = sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+        _say(_wrap(f"existing debt (not blocking): {', '.join(f'{rule} ×{n}' for rule, n in ranked)}", "      "))
 
 
 async def _flow(project: Path) -> int:
@@ -95,9 +122,15 @@ async def _flow(project: Path) -> int:
         _say(f"   thresholds: coverage > {criteria['thresholds']['coverage_percent']:g} %, API p95 < "
              f"{criteria['thresholds']['api_p95_ms']:g} ms, DB query < {criteria['thresholds']['db_query_ms']:g} ms")
         _say(f"   allowed tools: {', '.join(assignment['allowed_tools'])}")
-        _say("   (an agent would now implement the change following the skill's instructions)")
 
-        _step(5, "validate_results — run the gates for real")
+        _step(5, "the change — what an agent following the skill would write")
+        from .demo_change import apply_pagination
+
+        for changed in apply_pagination(project):
+            _say(f"   edited {changed}")
+        _say("   GET /api/v1/products takes limit (1-100, default 20) and offset; two tests cover it")
+
+        _step(6, "validate_results — run the gates for real, and judge the change")
 
         async def progress(done: float, total: float | None, message: str | None) -> None:
             _say(f"   … {message}")
@@ -108,12 +141,12 @@ async def _flow(project: Path) -> int:
             status = await call("validate_results", {"task_id": task_id, "wait_seconds": 45},
                                 progress_callback=progress)
         report = status["report"]
-        _say(f"   verdict: {status['status'].upper()}")
+        verdict = f"verdict {status['status']}; "
+        how = status["message"][len(verdict):] if status["message"].startswith(verdict) else status["message"]
+        _say(textwrap.fill(f"verdict: {status['status'].upper()} — {how}", width=100, initial_indent="   ",
+                           subsequent_indent="     ", break_long_words=False, break_on_hyphens=False))
         for gate in report["gates"] if report else []:
-            _say(f"   [{gate['status']}] {gate['gate']}: {gate['summary']}")
-            for finding in gate["findings"][:5]:
-                where = f" ({finding['path']}:{finding['line']})" if finding.get("path") else ""
-                _say(_wrap(f"{finding['severity']} {finding['rule_id']} {finding['title']}{where}", "      "))
+            _show_gate(gate)
         if report:
             from .contracts.report import ValidationReport
             from .gates.measured import render

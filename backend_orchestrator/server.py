@@ -23,7 +23,7 @@ from .audit import audited
 from .contracts.assignment import Assignment
 from .contracts.event import Event
 from .contracts.report import RunStatus
-from .contracts.task import Task
+from .contracts.task import Task, TaskView
 from .contracts.tools import ContextResult, EventPage, ReceiveResult, RegistryPage, ScanResult, TaskPage
 from .errors import ConfigError, NotFound, OrchestratorError, StateError
 from .state import Project
@@ -135,11 +135,16 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
         wait_seconds: Annotated[float | None, Field(
             description="How long to wait before returning 'running' (0-50, default 40)")] = None,
         cancel: Annotated[bool, Field(description="Stop the task's running validation instead")] = False,
+        scope: Annotated[Literal["change", "project"] | None, Field(
+            description="change (default): judge what the task changed since it was received, existing debt "
+                        "does not block; project: every finding counts")] = None,
     ) -> RunStatus:
         """Run the quality gates on the target project (real tests, coverage, ...). Returns the report,
-        or status 'running' with a run id: call again with the same task_id to attach. Pass moves the
-        task to done; fail lists findings with path:line and the fix. cancel=true stops the running
-        validation (verdict 'cancelled'; the task goes back to in_progress)."""
+        or status 'running' with a run id: call again with the same task_id to attach. Only findings
+        the change brought decide (baseline_state 'new'); existing debt is counted, not listed. Pass
+        moves the task to done only when every gate the assignment requires ran and passed; a subset
+        of gates is informative ('incomplete'). Fail lists the new findings with path:line and the
+        fix. cancel=true stops the running validation (the task goes back to in_progress)."""
         from .workflow.validate import cancel as stop
         from .workflow.validate import check_wait, start_validation, status_of
 
@@ -147,7 +152,7 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
             wait = check_wait(wait_seconds)
             if cancel:
                 return await anyio.to_thread.run_sync(stop, project, task_id, wait)
-            run, attached = await anyio.to_thread.run_sync(start_validation, project, task_id, gates)
+            run, attached = await anyio.to_thread.run_sync(start_validation, project, task_id, gates, scope)
             deadline = time.monotonic() + wait
             reported, last_sent = None, 0.0
             while not run.finished() and time.monotonic() < deadline:
@@ -159,12 +164,13 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
                                               (f"running {progress.current}" if progress.current else "starting")
                                               + f" ({progress.done}/{progress.total} done)")
                 await anyio.sleep(0.1)
-            return status_of(run, attached)
+            return status_of(run, attached, full=False)
 
     # -- monitoring ---------------------------------------------------------------------------------
     @tool(READ_ONLY, "Get a task")
-    async def get_task(task_id: TaskIdArg) -> Task:
-        """A task with its status, history, assignment and latest validation summary."""
+    async def get_task(task_id: TaskIdArg) -> TaskView:
+        """A task with its status, history, assignment and latest validation summary; `stale` says
+        whether the project's files changed since that validation ran."""
         from .workflow.tasks import get_task as run
 
         with call("get_task", task_id):
@@ -290,6 +296,33 @@ def _resources(mcp: MCPServer, project: Project) -> None:
             if found.validation is None:
                 raise NotFound(f"{task_id} has not been validated yet")
             return (project.root / found.validation.report_path).read_text(encoding="utf-8")
+        return guarded(read)
+
+    @mcp.resource("backend://reports/{task_id}/findings/{state}/{page}", mime_type="application/json",
+                  title="Findings of the latest report")
+    def findings(task_id: str, state: str, page: str) -> str:
+        """One page (50) of the latest report's findings of a task (or 'project'): state new, existing
+        (debt the base had too), fixed or all."""
+        def read() -> str:
+            from .contracts.report import ValidationReport
+            from .state.paths import confined
+            from .workflow.digest import findings_page
+
+            if not page.isdigit():
+                raise NotFound(f"page {page[:20]!r} is not a page number (1, 2, ...)")
+            if task_id == "project":
+                from .workflow.history import latest_report
+
+                path = latest_report(project, None)
+            else:
+                found = project.store.load_task(task_id)
+                if found.validation is None:
+                    raise NotFound(f"{task_id} has not been validated yet")
+                path = confined(project.root, found.validation.report_path)
+            if path is None or not path.is_file():
+                raise NotFound(f"no validation report of {task_id} yet")
+            report = ValidationReport.model_validate_json(path.read_text(encoding="utf-8"))
+            return json.dumps(findings_page(report, state, int(page)), indent=2, sort_keys=True)
         return guarded(read)
 
     @mcp.resource("backend://standards/{name}", mime_type="text/markdown", title="Standard")

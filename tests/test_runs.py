@@ -54,6 +54,20 @@ def dead_pid() -> int:
     return child.pid
 
 
+def gate_running(run_json: Path) -> bool:
+    try:
+        return json.loads(run_json.read_text(encoding="utf-8"))["gate_progress"]["tests"]["state"] == "running"
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def processes_in(root: Path) -> list[int]:
     """Processes whose working directory is ``root`` (the gates run the target's tools there)."""
     found = []
@@ -171,10 +185,9 @@ async def test_cancelling_a_slow_run_stops_its_processes_and_returns_the_task_to
     started = await ok(client, "validate_results", {"task_id": task_id, "gates": ["tests"], "wait_seconds": 0})
     assert started["status"] == "running"
     run_json = run_dir(project, task_id, started["run_id"]) / "run.json"
-    with anyio.fail_after(30):
-        while not processes_in(project.root):  # the target's pytest is up
+    with anyio.fail_after(60):  # the tests gate has started (after the run's rescan) and the target's pytest is up
+        while not (gate_running(run_json) and any(b"pytest" in cmdline(pid) for pid in processes_in(project.root))):
             await anyio.sleep(0.05)
-    assert json.loads(run_json.read_text(encoding="utf-8"))["gate_progress"]["tests"]["state"] == "running"
 
     with anyio.fail_after(15):
         cancelled = await ok(client, "validate_results", {"task_id": task_id, "cancel": True, "wait_seconds": 10})

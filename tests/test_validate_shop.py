@@ -88,7 +88,9 @@ def test_validate_prints_the_measured_numbers_and_writes_comparable_evidence(tmp
     assert re.search(r"^  coverage\s+\d+(\.\d+)? %  \(must exceed 80 %\)$", text, re.M), text
     # 3 of the 4 changed lines of the application run under the tests: the new raise does not
     assert re.search(r"^  changed-lines coverage\s+75 %  \(4 measurable changed lines\)$", text, re.M), text
-    assert re.search(r"^  migration round trip\s+pass; alembic check pass$", text, re.M), text
+    # the change touches no migration or model: the database gate has nothing to round-trip (test_change_verdicts
+    # and test_database_gate run it)
+    assert re.search(r"^  migration round trip\s+not measured: .*touches no migration", text, re.M), text
     latency = re.search(r"^  latency p50 / p95 / p99\s+(\d+) / (\d+) / (\d+) ms .*4 users for 3 s\)$", text, re.M)
     assert latency and int(latency[1]) <= int(latency[2]) <= int(latency[3]), text
     assert re.search(r"^  error rate\s+\d+(\.\d+)? %  \(\d+ of [1-9]\d* requests", text, re.M), text
@@ -107,6 +109,7 @@ def test_validate_prints_the_measured_numbers_and_writes_comparable_evidence(tmp
     gates = {g["id"]: g for g in report["gates"]}
     assert set(gates) == set(gate_ids()) and all(g["gate"] == g["id"] for g in gates.values())
     assert {k: g["status"] for k, g in gates.items() if g["status"] == "error"} == {}
+    assert gates["database"]["status"] == "not-applicable" and report["scope"] == "change"
     assert report["commit"] == head and report["dirty"] is True
     assert report["environment"]["cpu_count"] >= 1 and report["environment"]["target_python"]
     assert (report["load"]["users"], report["load"]["seconds"]) == (4, 3)
@@ -120,7 +123,7 @@ def test_validate_prints_the_measured_numbers_and_writes_comparable_evidence(tmp
     assert run_dir.parent.parent.name == task_id  # artifacts/<task>/runs/<run>/
     for name in ("environment.json", "run.json", "report.json", "report.md", "report.sarif", "tests/junit.xml",
                  "tests/coverage.json", "tests/sql-timing.jsonl", "tests/sql-stats.json", "performance/stats.json",
-                 "performance/sql-timing.jsonl", "database/probe.json"):
+                 "performance/sql-timing.jsonl"):
         assert (run_dir / name).is_file(), name
     named = [path for g in report["gates"] for path in g["evidence"]]
     assert named and [p for p in named if not (shop / p).is_file()] == []  # every artifact a gate names exists

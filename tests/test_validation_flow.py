@@ -23,7 +23,30 @@ async def assigned_task(client: Client, description: str = "Add pagination and f
     return task_id
 
 
-async def test_a_passing_run_marks_the_task_done_and_announces_the_api(client: Client, project: Project) -> None:
+@pytest.fixture
+def tests_only(project: Project) -> Project:
+    """The shop configured so that its api and testing tasks require the tests gate alone (`gates.<kind>`):
+    the bookkeeping below is checked without the slower gates, which test_change_verdicts.py runs."""
+    config = project.root / "pyproject.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[tool.backend-orchestrator.gates]\n"
+                      "api = [\"tests\"]\ntesting = [\"tests\"]\n", encoding="utf-8")
+    return project
+
+
+async def test_one_gate_of_several_required_never_makes_a_task_done(client: Client, project: Project) -> None:
+    task_id = await assigned_task(client)
+    status = await ok(client, "validate_results", {"task_id": task_id, "gates": ["docs"], "wait_seconds": 50})
+    assert status["status"] == "incomplete"
+    assert "required gates not covered: tests, api-design, contract" in status["message"]
+    task = await ok(client, "get_task", {"task_id": task_id})
+    assert task["status"] == "in_progress" and task["validation"]["verdict"] == "incomplete"
+    assert "api-design" in task["validation"]["missing_gates"]
+    events = await ok(client, "poll_events", {"types": ["backend.task.done", "backend.api.ready"]})
+    assert events["events"] == []
+
+
+async def test_a_passing_run_marks_the_task_done_and_announces_the_api(tests_only: Project, client: Client,
+                                                                       project: Project) -> None:
     task_id = await assigned_task(client)
     updates: list[tuple[float, float | None, str | None]] = []
 
@@ -63,7 +86,7 @@ async def test_a_passing_run_marks_the_task_done_and_announces_the_api(client: C
     assert latest["run_id"] == status["run_id"]
 
 
-async def test_a_short_wait_returns_running_and_a_second_call_attaches(client: Client) -> None:
+async def test_a_short_wait_returns_running_and_a_second_call_attaches(tests_only: Project, client: Client) -> None:
     task_id = await assigned_task(client)
     first = await ok(client, "validate_results", {"task_id": task_id, "gates": ["tests"], "wait_seconds": 0})
     assert first["status"] == "running"
@@ -74,7 +97,8 @@ async def test_a_short_wait_returns_running_and_a_second_call_attaches(client: C
     assert second["status"] == "pass"
 
 
-async def test_a_failing_suite_fails_the_task_and_it_can_be_reworked(client: Client, project: Project) -> None:
+async def test_a_failing_suite_fails_the_task_and_it_can_be_reworked(tests_only: Project, client: Client,
+                                                                     project: Project) -> None:
     task_id = await assigned_task(client)
     broken = project.root / "tests" / "test_broken.py"
     broken.write_text("def test_pagination_is_missing():\n    assert 1 == 2\n", encoding="utf-8")
@@ -89,7 +113,7 @@ async def test_a_failing_suite_fails_the_task_and_it_can_be_reworked(client: Cli
     assert again["status"] == "pass"
 
 
-async def test_finishing_a_dependency_releases_the_blocked_task(client: Client) -> None:
+async def test_finishing_a_dependency_releases_the_blocked_task(tests_only: Project, client: Client) -> None:
     first = await assigned_task(client)
     second = (await ok(client, "receive_task", {"description": "Test the product listing pagination",
                                                 "kind": "testing", "depends_on": [first]}))["task"]["id"]

@@ -130,6 +130,21 @@ class ContractTestsConfig(Contract):
     seed: int | None = Field(None, description="a fixed seed repeats a run's test cases")
 
 
+class VerdictConfig(Contract):
+    """How a validation run's verdict is reached (the verdict policy: gates/policy.py)."""
+
+    scope: Literal["change", "project"] = Field(
+        "change", description="change: a task (or a run with --baseline) is judged on what its change brought, "
+                              "existing debt is reported but does not block; project: every finding counts")
+    coverage_drop_percent: float = Field(
+        0.5, ge=0, le=100, description="in change scope, total coverage may fall this many points below the "
+                                       "base's before the change is blamed (the threshold still applies to "
+                                       "projects that meet it)")
+    compare_base: bool = Field(
+        False, description="in change scope, also load the base tree in the performance gate and report each "
+                           "endpoint's p95 at the base and now (validate --compare-base)")
+
+
 class ProjectConfig(Contract):
     app: str | None = Field(None, pattern=r"^[\w.]+:[\w.]+$",
                             description="import path of the ASGI/WSGI app or of its factory, e.g. 'shop.main:app'")
@@ -160,3 +175,4 @@ class ProjectConfig(Contract):
         default_factory=list, description="extra callable names that authenticate a request"
     )
     contract_tests: ContractTestsConfig = Field(default_factory=ContractTestsConfig)
+    verdict: VerdictConfig = Field(default_factory=VerdictConfig)

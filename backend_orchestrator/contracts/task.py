@@ -35,11 +35,18 @@ class AssignmentSummary(Contract):
 
 class ValidationSummary(Contract):
     run_id: RunId
-    verdict: Literal["pass", "fail", "error", "cancelled"]
+    verdict: Literal["pass", "fail", "error", "cancelled", "incomplete"]
     finished_at: Timestamp
     gates: dict[str, str] = Field(description="gate id -> status")
     findings: int
     report_path: str
+    scope: Literal["change", "project"] = Field("project", description="what the verdict judged")
+    new_findings: int = Field(0, description="findings the change brought (all findings when scope is project)")
+    existing_findings: int = Field(0, description="findings the base had too: existing debt, reported, not blocking")
+    fixed_findings: int = Field(0, description="findings of the base the change removed")
+    missing_gates: list[str] = Field(default_factory=list, description="required gates this run did not cover "
+                                                                       "(not run, or skipped for something missing)")
+    tree_hash: str | None = Field(None, description="content hash of the files the gates ran on")
 
 
 class Task(Versioned):
@@ -64,3 +71,11 @@ class Task(Versioned):
     context_path: str | None = None
     assignment: AssignmentSummary | None = None
     validation: ValidationSummary | None = None
+
+
+class TaskView(Task):
+    """A task as get_task returns it: the stored task plus what is computed when it is read."""
+
+    stale: bool | None = Field(None, description="the project's files differ from the tree the latest validation "
+                                                 "ran on (None: no validation, or it cannot be told)")
+    stale_reason: str = ""

@@ -55,23 +55,29 @@ class Parsed:
 
     def nodes(self, kind: type[_N]) -> list[_N]:
         """Every node of exactly type `kind` in the file, in source order."""
-        if self._by_type is None:
-            self._by_type = {}
-            if self.tree is not None:
-                self._index(self.tree)
-        return self._by_type.get(kind, [])  # type: ignore[return-value]
+        by_type = self._by_type
+        if by_type is None:
+            by_type = self._index()
+        return by_type.get(kind, [])  # type: ignore[return-value]
 
-    def _index(self, tree: ast.Module) -> None:
-        assert self._by_type is not None
-        stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(tree, None)]
+    def _index(self) -> dict[type, list[ast.AST]]:
+        """Build the indexes, then publish them whole: gates running in parallel threads share this object,
+        and one must never see another's half-built index (it would miss nodes)."""
+        by_type: dict[type, list[ast.AST]] = {}
+        enclosing: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = \
+            [(self.tree, None)] if self.tree is not None else []
         while stack:
             node, function = stack.pop()
-            self._by_type.setdefault(type(node), []).append(node)
+            by_type.setdefault(type(node), []).append(node)
             if function is not None:
-                self._enclosing[id(node)] = function
+                enclosing[id(node)] = function
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and function is None:
                 function = node
             stack.extend((child, function) for child in reversed(list(ast.iter_child_nodes(node))))
+        self._enclosing = enclosing  # before _by_type: whoever sees the index sees the enclosing map too
+        self._by_type = by_type
+        return by_type
 
     def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """The outermost function `node` is written in, if any."""

@@ -19,7 +19,9 @@ Rules
     (low) · AD009 an error returned with a success status · AD010 collection read without pagination ·
     AD011 error responses in several shapes (low) · AD012 no rate limiting (low) · AD013
     authentication not declared in the OpenAPI document · AD014 invalid OpenAPI document (high).
-    Medium unless marked. Any medium or higher finding fails the gate; only low ones make it warn.
+    Medium unless marked. Any medium or higher finding blocks (``policy.py``); low ones only warn. Naming,
+    trailing slashes, create status codes and versioning are judged against the project's own majority
+    convention when it clearly has one (house style, see ``api_design_paths``).
 Use instead
     Plural kebab-case nouns under ``/api/v1`` (``GET /api/v1/order-items?limit=20&offset=0``);
     ``status_code=201`` on creates and ``204`` on deletes; ``raise HTTPException`` for errors and
@@ -29,24 +31,15 @@ Use instead
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 
 from ..contracts.registry import Endpoint
-from ..contracts.report import Finding, GateResult, GateStatus
+from ..contracts.report import GateResult
 from . import api_design_code as code_rules
 from . import api_design_paths as path_rules
 from . import api_design_spec as spec_rules
 from .api_design_paths import Hit
 from .base import Gate, GateContext, Rule
-
-FAILING = ("critical", "high", "medium")
-
-
-def verdict(findings: Iterable[Finding]) -> GateStatus:
-    """fail on any medium or higher finding, warn when only low/info ones remain, else pass."""
-    severities = {f.severity for f in findings}
-    return "fail" if severities & set(FAILING) else "warn" if severities else "pass"
 
 
 def _count(n: int, noun: str) -> str:
@@ -105,7 +98,7 @@ class ApiDesignGate(Gate):
                   "custom openapi() that produces the invalid part; contract, fuzzing and client tools need it."),
     )
 
-    def skip_reason(self, ctx: GateContext) -> str | None:
+    def not_applicable(self, ctx: GateContext) -> str | None:
         return None if ctx.registries().endpoints.endpoints else "no endpoints discovered"
 
     def run(self, ctx: GateContext) -> GateResult:
@@ -128,7 +121,8 @@ class ApiDesignGate(Gate):
             hits.append(Hit("AD012", "No rate limiting found: no slowapi/fastapi-limiter/flask-limiter, no "
                             "*RateLimit* middleware, no 429 documented. Add a per-client limiter (e.g. slowapi "
                             "`Limiter` + `@limiter.limit(...)`) on the auth and expensive endpoints and document "
-                            "429 with a Retry-After header.", "No rate limiting configured", app[0], app[1]))
+                            "429 with a Retry-After header.", "No rate limiting configured", app[0], app[1],
+                            subject="API rate limiting"))
         evidence: list[str] = []
         spec_errors = 0
         if spec is not None:
@@ -145,9 +139,9 @@ class ApiDesignGate(Gate):
             (out / "openapi-validation.json").write_text(
                 json.dumps({"document": spec.relpath, "errors": raw}, indent=2) + "\n", encoding="utf-8")
             evidence.append(_shown(ctx, out / "openapi-validation.json"))
-        findings = [self.finding(h.rule, h.message, title=h.title, path=h.path, line=h.line, evidence=h.evidence)
+        findings = [self.finding(h.rule, h.message, title=h.title, path=h.path, line=h.line, evidence=h.evidence,
+                                 endpoint=h.endpoint, subject=h.subject)
                     for h in sorted(set(hits), key=Hit.key)]
-        status = verdict(findings)
         parts = [f"{len(endpoints)} endpoints",
                  f"OpenAPI document {spec.relpath} ({_count(spec_errors, 'validity error')})" if spec else note,
                  f"rate limiting: {limiter}" if limiter else "no rate limiting",
@@ -155,7 +149,7 @@ class ApiDesignGate(Gate):
         metrics: dict[str, float | int | str | bool | None] = {
             "endpoints": len(endpoints), "openapi": spec.relpath if spec else None, "openapi_errors": spec_errors,
             "rate_limiting": limiter is not None, "findings": len(findings)}
-        return self.result(status, "; ".join(parts), findings=findings, metrics=metrics, evidence=evidence)
+        return self.report("; ".join(parts), findings=findings, metrics=metrics, evidence=evidence)
 
     @staticmethod
     def _error_bodies(endpoints: list[Endpoint], code: code_rules.CodeIndex) -> list[Hit]:
@@ -169,7 +163,7 @@ class ApiDesignGate(Gate):
                                 f"{path_rules.success_code(ep)}; raise HTTPException with the specific code "
                                 "(404, 409, 422, ...) instead, so clients and retries see the failure.",
                                 f"Error body returned with {path_rules.success_code(ep)}", ep.file, line,
-                                evidence=ep.ref))
+                                evidence=ep.ref))  # a place in the handler: its fingerprint follows the code
         return hits
 
     @staticmethod
@@ -186,5 +180,5 @@ class ApiDesignGate(Gate):
             hits.append(Hit("AD010", f"{ep.ref} returns a list ({ep.response_model or 'array'}) without "
                             "pagination; take limit: int = Query(20, ge=1, le=100) and offset (or a cursor), "
                             "bound the query with them and return an envelope with the total.",
-                            f"No pagination on {ep.ref}", ep.file, ep.line, evidence=ep.ref))
+                            f"No pagination on {ep.ref}", ep.file, ep.line, evidence=ep.ref, endpoint=ep.ref))
         return hits

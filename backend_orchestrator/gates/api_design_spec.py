@@ -88,11 +88,12 @@ def load(root: Path, relpath: str | None) -> tuple[Spec | None, str, Hit | None]
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, f"the recorded OpenAPI document {relpath} is not JSON", Hit(
             "AD014", f"{relpath} is not valid JSON ({exc}); regenerate it with `backend-orchestrator scan "
-            "--mode dynamic`.", "The OpenAPI document is not JSON", relpath, getattr(exc, "lineno", None))
+            "--mode dynamic`.", "The OpenAPI document is not JSON", relpath, getattr(exc, "lineno", None),
+            subject="OpenAPI document")
     if not isinstance(document, dict):
         return None, f"the recorded OpenAPI document {relpath} is not an object", Hit(
             "AD014", f"{relpath} holds a JSON {type(document).__name__}, not an OpenAPI document; regenerate it.",
-            "The OpenAPI document is not an object", relpath, None)
+            "The OpenAPI document is not an object", relpath, None, subject="OpenAPI document")
     return Spec.of(relpath, document), "", None
 
 
@@ -129,18 +130,19 @@ def validity(spec: Spec, endpoints: list[Endpoint]) -> tuple[list[Hit], list[dic
             path, line = _anchor(spec, by_key, list(error.absolute_path))
             hits.append(Hit("AD014", f"The OpenAPI document is invalid at {json_path}: {message}. Fix the route "
                             "declaration (or the custom openapi()) that produces it.",
-                            f"Invalid OpenAPI at {json_path}", path, line, evidence=json_path))
+                            f"Invalid OpenAPI at {json_path}", path, line, evidence=json_path,
+                            subject=f"OpenAPI {json_path}: {message}"))
     except ValidatorDetectError:
         raw.append({"json_path": "$", "message": "no supported openapi/swagger version"})
         hits.append(Hit("AD014", f"{spec.relpath} declares no supported `openapi` (3.0, 3.1, 3.2) or `swagger` "
                         "(2.0) version; regenerate it from the app.", "The OpenAPI version is missing",
-                        spec.relpath, None, evidence="$.openapi"))
+                        spec.relpath, None, evidence="$.openapi", subject="OpenAPI version"))
     except Unresolvable as exc:
         ref = str(getattr(exc, "ref", "")) or "a $ref"
         raw.append({"json_path": "$ref", "message": f"unresolvable {ref}"})
         hits.append(Hit("AD014", f"The OpenAPI document refers to {ref!r}, which does not exist; declare the "
                         "schema or fix the reference.", f"Unresolvable $ref {ref}"[:120], spec.relpath, None,
-                        evidence=ref))
+                        evidence=ref, subject=f"OpenAPI $ref {ref}"))
     return hits, raw
 
 
@@ -168,7 +170,8 @@ def error_responses(spec: Spec, endpoints: list[Endpoint]) -> list[Hit]:
                 else "takes parameters or a body but documents no 4xx response")
         hits.append(Hit("AD008", f"{ep.ref} {said}; list every error status it can return in "
                         "`responses={...: {\"model\": Problem}}` so consumers know the error surface.",
-                        f"Undocumented error responses on {ep.ref}", ep.file, ep.line, evidence=ep.ref))
+                        f"Undocumented error responses on {ep.ref}", ep.file, ep.line, evidence=ep.ref,
+                        endpoint=ep.ref))
     return hits
 
 
@@ -214,7 +217,8 @@ def error_shapes(spec: Spec, endpoints: list[Endpoint], handlers_at: str | None)
     return [Hit("AD011", f"Documented error responses use {len(uses)} different shapes: {listed}. Return every "
                 "error in one shape (RFC 9457 problem details) through exception handlers registered for "
                 "HTTPException, RequestValidationError and domain errors.",
-                f"{len(uses)} error response shapes", odd[0], odd[1], evidence=odd[2])]
+                f"{len(uses)} error response shapes", odd[0], odd[1], evidence=odd[2],
+                subject="error response shapes")]
 
 
 def _secured(spec: Spec, op: Operation) -> bool:
@@ -234,13 +238,15 @@ def auth_declared(spec: Spec, endpoints: list[Endpoint], app: tuple[str | None, 
         hits.append(Hit("AD013", f"{len(protected)} {verb} authentication, but the OpenAPI document declares no "
                         "`components.securitySchemes`; authenticate through FastAPI security classes "
                         "(OAuth2PasswordBearer, HTTPBearer, APIKeyHeader) so the contract says how to log in.",
-                        "No security schemes in the OpenAPI document", app[0] or spec.relpath, app[1]))
+                        "No security schemes in the OpenAPI document", app[0] or spec.relpath, app[1],
+                        subject="OpenAPI security schemes"))
     for ep, op in protected:
         if not _secured(spec, op):
             hits.append(Hit("AD013", f"{ep.ref} requires {', '.join(ep.auth)} but its operation declares no "
                             "`security` requirement; depend on a FastAPI security class (directly or inside "
                             f"{ep.auth[0]}) so the document marks it as protected.",
-                            f"Authentication not declared on {ep.ref}", ep.file, ep.line, evidence=ep.ref))
+                            f"Authentication not declared on {ep.ref}", ep.file, ep.line, evidence=ep.ref,
+                            endpoint=ep.ref))
     return hits
 
 

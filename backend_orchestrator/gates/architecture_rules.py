@@ -80,7 +80,7 @@ def handler_hits(handler: Handler, max_statements: int, max_complexity: int) -> 
         hits.append(Hit("AR001", path, accesses[0][0],
                         f"{route}: the handler `{fn.name}` talks to the database itself ({listed}). Move the query "
                         "into a repository or service function that takes the session, and call that from the "
-                        "handler, so the query can be tested and reused.", evidence=listed))
+                        "handler, so the query can be tested and reused.", evidence=listed, endpoint=route))
     statements, complexity = size(fn)
     if statements > max_statements or complexity > max_complexity:
         hits.append(Hit("AR002", path, fn.lineno,
@@ -88,7 +88,7 @@ def handler_hits(handler: Handler, max_statements: int, max_complexity: int) -> 
                         f"of {complexity} (limits: {max_statements} statements, complexity {max_complexity}). Keep the "
                         "handler to parsing, one service call and mapping the result; move the rules and branches "
                         "into a service function that can be unit-tested.",
-                        evidence=f"statements={statements} complexity={complexity}"))
+                        evidence=f"statements={statements} complexity={complexity}", endpoint=route))
     for node in own_nodes(fn):
         if isinstance(node, ast.ExceptHandler) and (node.type is None or (_catch_all(node) and swallows(node))):
             shape = "a bare `except:`" if node.type is None else f"`except {snippet(node.type)}` that only passes"

@@ -41,6 +41,7 @@ class Hit:
     message: str
     title: str | None = None
     evidence: str | None = None
+    endpoint: str | None = None  # a finding about the handler as a whole: its fingerprint follows the endpoint
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """What every gate is: a small class with a stable id, run in a context, returning a result.
 
+A gate reports findings; whether they fail it is decided by the verdict policy (``policy.py``),
+which :func:`run_gate` applies after giving every finding its fingerprint (``fingerprint.py``).
 A gate that raises becomes an ``error`` result carrying the exception — never a pass, never a
-failed tool call (see :func:`run_gate`).
+failed tool call.
 """
 
 from __future__ import annotations
@@ -47,10 +49,14 @@ class GateContext:
     evidence_dir: Path
     task: Task | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    base_contract: tuple[Path, str] | None = None  # a whole-project run's baseline OpenAPI document, and its label
+    base_revision: str | None = None  # the change's base migration head: the round trip goes back to it
     _registries: Registries | None = field(default=None, repr=False)
 
     def rel(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix()
+        """``path`` relative to the project root (absolute when it lies outside, as a base tree's evidence does)."""
+        resolved = path.resolve()
+        return resolved.relative_to(self.root).as_posix() if resolved.is_relative_to(self.root) else str(resolved)
 
     def registries(self) -> Registries:
         """The project's registries: as stored under ai-state/ when they exist (the last scan),
@@ -84,18 +90,32 @@ class GateContext:
 
 
 class Gate:
-    """Base class. Subclasses set ``id``, ``title`` and implement :meth:`run`."""
+    """Base class. Subclasses set ``id``, ``title`` and implement :meth:`run`.
+
+    ``runtime``: the gate runs the target's code (tests, a served app, migrations); such gates run
+    one after another, the others in parallel. ``blocks_at``: the lowest severity that can fail the
+    gate (see ``policy.py``)."""
 
     id: ClassVar[str]
     title: ClassVar[str]
     rules: ClassVar[tuple[Rule, ...]] = ()
+    runtime: ClassVar[bool] = False
+    blocks_at: ClassVar[Severity] = "medium"
 
     def run(self, ctx: GateContext) -> GateResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def skip_reason(self, ctx: GateContext) -> str | None:
-        """Why the gate does not apply to this project (it is then reported as skipped), or None."""
+    def not_applicable(self, ctx: GateContext) -> str | None:
+        """Why there is nothing for the gate to check in this project or change (``not-applicable``), or None."""
         return None
+
+    def skip_reason(self, ctx: GateContext) -> str | None:
+        """What is missing for the gate to run (reported as ``skipped``: configure it), or None."""
+        return None
+
+    def allowance(self, config: ProjectConfig) -> int:
+        """How many blocking findings the gate tolerates before it fails."""
+        return 0
 
     def time_limit(self, config: ProjectConfig) -> float:
         """Seconds the gate may take before it is stopped and reported as an error."""
@@ -109,22 +129,37 @@ class Gate:
 
     def finding(self, rule_id: str, message: str, *, title: str | None = None, path: str | None = None,
                 line: int | None = None, evidence: str | None = None, severity: Severity | None = None,
-                cwe: int | None = None) -> Finding:
+                cwe: int | None = None, endpoint: str | None = None, subject: str | None = None) -> Finding:
         """A finding of one of this gate's declared rules, with the rule's severity, category and clause.
 
         ``severity`` and ``cwe`` override the rule's defaults for rules that wrap another tool's
-        findings (bandit rates each issue itself)."""
+        findings (bandit rates each issue itself). ``endpoint`` ('METHOD /path') marks a finding about
+        an endpoint as a whole, ``subject`` one about something that is not a place in the code (a path
+        prefix, the API): both make its fingerprint independent of the code at path:line."""
         rule = self.rule(rule_id)
         return Finding(rule_id=rule.id, gate=self.id, severity=severity or rule.severity,
                        title=title or rule.title, message=message, category=rule.category, cwe=cwe or rule.cwe,
-                       clause=rule.clause, path=path, line=line, evidence=evidence)
+                       clause=rule.clause, path=path, line=line, evidence=evidence, endpoint=endpoint,
+                       subject=subject)
 
     def result(self, status: GateStatus, summary: str, *, findings: list[Finding] | None = None,
                metrics: dict[str, float | int | str | bool | None] | None = None,
                evidence: list[str] | None = None) -> GateResult:
+        """A result whose status the gate sets itself: ``error``, ``skipped`` (something missing)."""
         return GateResult(gate=self.id, title=self.title, status=status, summary=summary,
                           findings=sorted(findings or [], key=Finding.sort_key), metrics=metrics or {},
                           evidence=evidence or [])
+
+    def report(self, summary: str, *, findings: list[Finding] | None = None,
+               metrics: dict[str, float | int | str | bool | None] | None = None,
+               evidence: list[str] | None = None, config: ProjectConfig | None = None) -> GateResult:
+        """A finished check: its status (pass, warn or fail) is the verdict policy's to decide (for the whole
+        project here; :func:`run_gate` decides again once the findings have fingerprints, and a run that
+        judges a change once more with their baseline states)."""
+        from . import policy
+
+        result = self.result("pass", summary, findings=findings, metrics=metrics, evidence=evidence)
+        return policy.apply(self, result, config or ProjectConfig(), "project")
 
 
 def run_gate(gate: Gate, ctx: GateContext, timeout_s: float | None = None) -> GateResult:
@@ -136,13 +171,16 @@ def run_gate(gate: Gate, ctx: GateContext, timeout_s: float | None = None) -> Ga
     """
     limit = gate.time_limit(ctx.config) if timeout_s is None else timeout_s
     started = time.perf_counter()
+    inapplicable = reason = None
     try:
-        reason = gate.skip_reason(ctx)
+        inapplicable = gate.not_applicable(ctx)
+        reason = None if inapplicable else gate.skip_reason(ctx)
     except Exception as exc:  # deciding applicability is gate code too: contain it
-        reason = None
         crash_early: BaseException | None = exc
     else:
         crash_early = None
+    if inapplicable is not None:
+        return GateResult(gate=gate.id, title=gate.title, status="not-applicable", summary=inapplicable)
     if reason is not None:
         return GateResult(gate=gate.id, title=gate.title, status="skipped", summary=reason)
     outcome: list[GateResult] = []
@@ -170,6 +208,14 @@ def run_gate(gate: Gate, ctx: GateContext, timeout_s: float | None = None) -> Ga
         result = GateResult(gate=gate.id, title=gate.title, status="error", summary=f"the gate crashed: {detail}",
                             metrics={"exception": type(crash[0]).__name__})
     else:
-        result = outcome[0]
+        result = finish(gate, outcome[0], ctx.root, ctx.config)
     result.duration_s = round(time.perf_counter() - started, 3)
     return result
+
+
+def finish(gate: Gate, result: GateResult, root: Path, config: ProjectConfig) -> GateResult:
+    """Fingerprints for the findings (read against ``root``), then the policy's status for the whole project."""
+    from . import fingerprint, policy
+
+    result = result.model_copy(update={"findings": fingerprint.assign(result.findings, root)})
+    return policy.apply(gate, result, config, "project")

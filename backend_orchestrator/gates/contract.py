@@ -3,9 +3,10 @@
 What it does
     Builds the app's current OpenAPI document (the app imported in a subprocess with the target's
     interpreter, as dynamic discovery does) and compares it with the contract recorded when the
-    task was received (``artifacts/<task>/openapi-base.json``) — or, for a whole-project run, with
-    the document recorded by the last scan — using :mod:`backend_orchestrator.contractdiff`.
-    Breaking changes fail the gate; changes that may break clients warn.
+    task was received (``artifacts/<task>/openapi-base.json``) — or, for a whole-project run with a
+    baseline (``validate --baseline REF``), with the document of the base tree — using
+    :mod:`backend_orchestrator.contractdiff`. Breaking changes block; changes that may break clients warn.
+    Every finding is about the change (nothing to tell apart from existing debt).
 Why it matters
     Existing clients (a frontend, other services) break on removed operations, removed or retyped
     response fields, new required request fields, narrowed enums, removed status codes
@@ -23,16 +24,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..contracts.report import GateResult, GateStatus
+from ..contracts.report import GateResult
 from ..state.store import STATE_DIR
 from .base import Gate, GateContext, Rule
-
-RECORDED = STATE_DIR / "openapi.json"
 
 
 class ContractGate(Gate):
     id = "contract"
     title = "API contract: breaking changes"
+    blocks_at = "high"
     rules = (
         Rule("CT001", "Breaking change to the API contract", "high", "breaking-change", clause="BS-API-008",
              help="Existing clients fail on this change (a removed operation or response field, a new required "
@@ -48,15 +48,26 @@ class ContractGate(Gate):
             snapshot = ctx.root / STATE_DIR / "artifacts" / ctx.task.id / "openapi-base.json"
             if snapshot.is_file():
                 return snapshot, f"the contract recorded when {ctx.task.id} was received"
-        recorded = ctx.root / RECORDED
-        if recorded.is_file():
-            return recorded, "the contract recorded by the last scan"
+            return None, ""
+        if ctx.base_contract is not None:
+            return ctx.base_contract
         return None, ""
+
+    def not_applicable(self, ctx: GateContext) -> str | None:
+        if self._base(ctx)[0] is not None:
+            return None
+        if ctx.task is None:
+            return ("nothing to compare the contract with: a whole-project run compares it with its baseline "
+                    "(validate --baseline REF), a task with the contract recorded when it was received")
+        framework = ctx.registries().endpoints.framework
+        if framework in ("flask", "django"):
+            return f"this {framework} project publishes no OpenAPI document, so there is no contract to compare"
+        return None
 
     def skip_reason(self, ctx: GateContext) -> str | None:
         if self._base(ctx)[0] is None:
-            return ("no recorded API contract to compare with: run scan_project (it records the OpenAPI "
-                    "document when the app imports) before receiving the task")
+            return ("no API contract was recorded when the task was received (the app did not import then): make "
+                    "`app` in the config importable, run scan_project, and receive the task again")
         return None
 
     def run(self, ctx: GateContext) -> GateResult:
@@ -99,11 +110,11 @@ class ContractGate(Gate):
                 title=f"{change.operation or 'API'}: {change.id}",
                 path=endpoint.file if endpoint else ctx.rel(base_path),
                 line=endpoint.line if endpoint else change.base_line,
-                evidence=change.location,
+                evidence=change.location, endpoint=change.operation or None,
+                subject=None if change.operation else f"{change.id} at {change.location}",
             ))
-        status: GateStatus = "fail" if counts["breaking"] else ("warn" if counts["warning"] else "pass")
         summary = (f"{counts['breaking']} breaking, {counts['warning']} possibly breaking, {counts['info']} "
                    f"compatible changes against {base_label}")
         metrics: dict[str, Any] = {f"{k}_changes": v for k, v in counts.items()}
         evidence = [ctx.rel(out / "openapi-current.json"), ctx.rel(out / "changes.json")]
-        return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
+        return self.report(summary, findings=findings, metrics=metrics, evidence=evidence)

@@ -43,7 +43,7 @@ from typing import Any
 
 from .. import process
 from ..contracts.config import ProjectConfig
-from ..contracts.report import GateResult, GateStatus
+from ..contracts.report import GateResult
 from ..state.store import STATE_DIR
 from . import appserver
 from .base import Gate, GateContext, Rule
@@ -93,6 +93,8 @@ def fetch_document(url: str, headers: dict[str, str]) -> dict[str, Any] | None:
 class ContractTestsGate(Gate):
     id = "contract-tests"
     title = "Contract tests: schemathesis against the running app"
+    runtime = True
+    blocks_at = "high"
     rules = (
         Rule("CTT001", "Server error", "high", "server-error", clause="TEST-020",
              help="The app answered a generated request with a 5xx. Find the exception in server.log, then "
@@ -208,13 +210,11 @@ class ContractTestsGate(Gate):
             return self.result("error", f"schemathesis ran no test case ({why})", evidence=evidence)
         by_ref = {ep.ref: ep for ep in ctx.registries().endpoints.endpoints}
         findings = outcome.findings(self, by_ref)
-        status: GateStatus = ("fail" if any(f.severity in ("high", "critical") for f in findings)
-                              else "warn" if findings else "pass")
         metrics = outcome.metrics(len(operations) or len(document_operations(document)), cfg.max_examples)
         summary = (f"{metrics['operations_tested']} operation(s) ({scope}; document {origin}), "
                    f"{metrics['test_cases']} test cases in {metrics['duration_s']} s: {len(findings)} finding(s)"
                    + (f", sent with the seed's {', '.join(sorted(headers))} header(s)" if headers else ""))
-        return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
+        return self.report(summary, findings=findings, metrics=metrics, evidence=evidence)
 
     def _scope(self, ctx: GateContext, available: list[str]) -> tuple[list[str], str]:
         """The operations to test (empty: all) and a note on where they came from."""

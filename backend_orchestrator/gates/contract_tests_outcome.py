@@ -109,7 +109,8 @@ class Outcome:
             found.append(gate.finding(
                 g.rule_id, " ".join(part for part in parts if part),
                 title=f"{gate.rule(g.rule_id).title}: {g.operation}", path=ep.file if ep else None,
-                line=ep.line if ep else None, evidence=g.curl))
+                line=ep.line if ep else None, evidence=g.curl, endpoint=g.operation or None,
+                subject=None if g.operation else f"{g.check}: {g.title}"))
         seen: set[tuple[str, str]] = set()
         for error in self.errors:
             label, title = str(error.get("label") or ""), str(error.get("title") or "Error")
@@ -121,7 +122,7 @@ class Outcome:
             found.append(gate.finding(
                 rule_id, f"{label}: {title}. {_short(str(error.get('message') or ''))}",
                 title=f"{gate.rule(rule_id).title}: {label}", path=ep.file if ep else None,
-                line=ep.line if ep else None))
+                line=ep.line if ep else None, endpoint=label if ep else None, subject=None if ep else label))
         return found
 
     def metrics(self, operations: int, max_examples: int) -> dict[str, float | int | str | bool | None]:

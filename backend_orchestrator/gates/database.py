@@ -31,8 +31,8 @@ Rules
     primary key (high) · DB006 nullable foreign key the model says is required (medium) · DB007
     normalisation smell: repeated column group or a table wider than 30 columns (low) · DB008 SQLite
     integrity or foreign-key check fails (high) · DB009 the backup did not restore identically (high) ·
-    DB010 round trip skipped: no scratch database for a non-SQLite URL (low) · DB011 models without
-    Alembic migrations (medium)
+    DB010 round trip skipped: no scratch database for a non-SQLite URL (low; the gate is ``skipped``) ·
+    DB011 models without Alembic migrations (medium)
 Use instead
     Write ``downgrade()`` as the exact reverse of ``upgrade()``; ``alembic revision --autogenerate``
     after every model change; ``mapped_column(ForeignKey(...), index=True)``; a surrogate primary key.
@@ -49,7 +49,7 @@ from typing import Any
 
 from .. import process
 from ..config import target_python
-from ..contracts.report import GateResult, GateStatus
+from ..contracts.report import GateResult
 from .base import Gate, GateContext, Rule
 from .database_backup import alembic_ini, backup_and_restore, ini_url, mask_url, sqlite_file, sqlite_url
 from .database_findings import Metrics, migration_findings, schema_findings
@@ -87,6 +87,7 @@ def _digest(path: Path) -> str | None:
 class DatabaseGate(Gate):
     id = "database"
     title = "Database migrations and schema"
+    runtime = True
     rules = (
         Rule("DB001", "Migration step failed", "high", "migration", clause="BS-DB-002",
              help="The upgrade head → downgrade → upgrade head round trip must pass on a copy of the database. "
@@ -122,7 +123,7 @@ class DatabaseGate(Gate):
                   "init migrations`, point env.py at the models' metadata and autogenerate the first revision."),
     )
 
-    def skip_reason(self, ctx: GateContext) -> str | None:
+    def not_applicable(self, ctx: GateContext) -> str | None:
         if alembic_ini(ctx.root, ctx.config.alembic_config) is None and not ctx.registries().models.models:
             return "no alembic configuration and no SQLAlchemy models"
         return None
@@ -149,7 +150,8 @@ class DatabaseGate(Gate):
             return prepared
         scratch, database, note = prepared
         before = _digest(database) if database else None
-        env = process.target_env({name: scratch for name in _env_url_vars(ini)} | {"BO_PROBE_URL": scratch})
+        env = process.target_env({name: scratch for name in _env_url_vars(ini)} | {"BO_PROBE_URL": scratch}
+                                 | ({"BO_DOWNGRADE_TO": ctx.base_revision} if ctx.base_revision else {}))
         result_path = out / "probe.json"
         result_path.unlink(missing_ok=True)
         done = process.run([target_python(root, cfg), str(PROBE), str(ini), str(result_path)], cwd=root,
@@ -173,12 +175,9 @@ class DatabaseGate(Gate):
                                metrics=metrics, evidence=evidence)
         findings = migration_findings(self, ctx, ini, probe, metrics, models)
         findings += schema_findings(self, ctx, ini, probe, metrics, models)
-        blocking = any(f.severity in ("critical", "high", "medium") for f in findings)
-        status: GateStatus = ("fail" if blocking or metrics["migration_round_trip"] == "fail"
-                              else "warn" if findings else "pass")
         summary = (f"round trip {metrics['migration_round_trip']}, alembic check {metrics['alembic_check']}, "
                    f"{metrics['tables']} tables, {metrics['fk_without_index']} FKs without an index; {note}")
-        return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
+        return self.report(summary, findings=findings, metrics=metrics, evidence=evidence)
 
     def _sqlite_copy(self, ctx: GateContext, url: str, out: Path, metrics: Metrics,
                      evidence: list[str]) -> GateResult | tuple[str, Path | None, str]:
@@ -207,7 +206,7 @@ class DatabaseGate(Gate):
                                       "migrates only the scratch database")
         configured = scratch_url(ctx.config)
         if not configured:
-            return self.result("warn", f"round trip skipped: {mask_url(url)} is not SQLite and no "
+            return self.result("skipped", f"round trip skipped: {mask_url(url)} is not SQLite and no "
                                "scratch_database_url is configured", metrics=metrics, findings=[self.finding(
                                    "DB010", f"Set scratch_database_url in the config (or {SCRATCH_ENV}) to an "
                                    "empty scratch database of the same kind (e.g. a throwaway PostgreSQL database) "

@@ -316,6 +316,9 @@ def _round_trip(ini: str, url: str, result: dict[str, Any], save: Callable[[], N
     if upgraded and len(heads) == 1:
         rev = script.get_revision(heads[0])
         target = "base" if rev is None or not rev.down_revision else "-1"
+        base_head = os.environ.get("BO_DOWNGRADE_TO")  # the change's base: round-trip all of its migrations
+        if base_head and base_head != heads[0] and base_head in revision_of.values():
+            target = base_head
         if step(f"downgrade {target}", lambda: command.downgrade(cfg, target)):
             step("upgrade head", lambda: command.upgrade(cfg, "head"))
     save()

@@ -17,7 +17,7 @@ Rules
     DC001 endpoint hidden from the OpenAPI document · DC002 endpoint missing from the document ·
     DC003 documented operation not in the code · DC004 endpoint gone since the last scan (breaking) ·
     DC005 endpoint without a summary (low) · DC006 endpoint without a response model. Medium unless
-    marked. Any medium or higher finding fails the gate; only low ones make it warn.
+    marked. Any medium or higher finding blocks (``policy.py``); low ones only warn.
 Use instead
     Declare ``summary`` (or a docstring), ``response_model`` and ``responses`` on every route; hide only
     probes; rescan (``backend-orchestrator scan --mode dynamic``) after changing routes, and remove an
@@ -31,7 +31,6 @@ from pathlib import Path
 
 from ..contracts.registry import Endpoint, EndpointRegistry
 from ..contracts.report import Finding, GateResult
-from .api_design import verdict
 from .api_design_paths import function_name, is_probe, success_code
 from .base import Gate, GateContext, Rule
 
@@ -97,7 +96,7 @@ class DocsGate(Gate):
                   "schema and any field of the returned object leaves the server. Declare a pydantic model."),
     )
 
-    def skip_reason(self, ctx: GateContext) -> str | None:
+    def not_applicable(self, ctx: GateContext) -> str | None:
         return None if ctx.registries().endpoints.endpoints else "no endpoints discovered"
 
     def run(self, ctx: GateContext) -> GateResult:
@@ -110,7 +109,7 @@ class DocsGate(Gate):
                 findings.append(self.finding(
                     "DC005", f"{ep.ref} ({ep.handler}) has no summary; add a one-line docstring or summary= to "
                              "the route decorator.", title=f"No summary on {ep.ref}", path=ep.file, line=ep.line,
-                    evidence=ep.ref))
+                    evidence=ep.ref, endpoint=ep.ref))
             bodiless = success_code(ep) in (204, 205) or 300 <= success_code(ep) < 400
             if (registry.framework == "fastapi" and ep.response_model is None and ep.method not in ("HEAD", "OPTIONS")
                     and not bodiless and not _needs_no_model(ctx.root, ep, trees)):
@@ -118,8 +117,7 @@ class DocsGate(Gate):
                     "DC006", f"{ep.ref} ({ep.handler}) declares no response model; set response_model= (or a "
                              "return annotation) to a pydantic model so the document has its schema and only "
                              "its fields are returned.", title=f"No response model on {ep.ref}", path=ep.file,
-                    line=ep.line, evidence=ep.ref))
-        status = verdict(findings)
+                    line=ep.line, evidence=ep.ref, endpoint=ep.ref))
         counts = {kind: sum(d.kind == kind for d in registry.drift) for kind in
                   ("hidden", "undocumented", "not-in-code", "gone")}
         note = (f"OpenAPI document {registry.openapi}" if registry.openapi else
@@ -131,7 +129,7 @@ class DocsGate(Gate):
         metrics: dict[str, float | int | str | bool | None] = {
             "endpoints": len(registry.endpoints), "openapi": registry.openapi, "mode": registry.mode,
             **{f"drift_{kind.replace('-', '_')}": n for kind, n in counts.items()}, "findings": len(findings)}
-        return self.result(status, summary, findings=findings, metrics=metrics)
+        return self.report(summary, findings=findings, metrics=metrics)
 
     def _drift(self, registry: EndpointRegistry, by_ref: dict[str, Endpoint]) -> list[Finding]:
         findings = []
@@ -145,7 +143,7 @@ class DocsGate(Gate):
                 "DC001", f"{ref} is hidden from the OpenAPI document (include_in_schema=False), so contract, "
                          "fuzzing and security checks never see it; document it (and make sure it is "
                          "authenticated and tested) or remove it.", title=f"Hidden endpoint {ref}",
-                path=ep.file if ep else None, line=ep.line if ep else None, evidence=ref))
+                path=ep.file if ep else None, line=ep.line if ep else None, evidence=ref, endpoint=ref))
         for drift in sorted(registry.drift, key=lambda d: (d.kind, d.ref)):
             ep = by_ref.get(drift.ref)
             if drift.kind == "undocumented":
@@ -153,17 +151,19 @@ class DocsGate(Gate):
                     "DC002", f"{drift.ref} is in the code ({ep.handler if ep else drift.detail}) but not in the "
                              "recorded OpenAPI document; rescan with `--mode dynamic`, and if it stays missing "
                              "declare it on a router the app includes in its schema.",
-                    title=f"Undocumented endpoint {drift.ref}", evidence=drift.detail,
+                    title=f"Undocumented endpoint {drift.ref}", evidence=drift.detail, endpoint=drift.ref,
                     path=ep.file if ep else registry.openapi, line=ep.line if ep else None))
             elif drift.kind == "not-in-code":
                 findings.append(self.finding(
                     "DC003", f"{drift.ref} is in the recorded OpenAPI document but not in the code; restore the "
                              "route or rescan with `--mode dynamic` (removing an operation breaks its clients).",
                     title=f"Documented operation not in the code: {drift.ref}", evidence=drift.detail,
+                    endpoint=drift.ref,
                     path=registry.openapi))
             elif drift.kind == "gone":
                 findings.append(self.finding(
                     "DC004", f"{drift.ref} was in the previous registry but {drift.detail}; removing an endpoint "
                              "breaks its clients: restore it, or deprecate it first and remove it only in a new "
-                             "major version.", title=f"Endpoint gone: {drift.ref}", evidence=drift.detail))
+                             "major version.", title=f"Endpoint gone: {drift.ref}", evidence=drift.detail,
+                    endpoint=drift.ref))
         return findings

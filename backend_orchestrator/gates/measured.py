@@ -5,6 +5,10 @@ percentiles, error rate and throughput under load (``performance``), the SQL p95
 timed queries, and the slowest statements, read from the gates' ``sql-stats.json`` evidence when a
 project root is given (see ``querytiming.py`` for its shape; it is read defensively: keys may be
 missing or added). A number a gate did not measure says why instead of showing a blank.
+
+A run judged on a change also shows what it was judged against (the base commit, whether the base's
+findings came from the cache, the seconds spent on the base in this run) and each gate's findings
+split into new / existing / fixed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from ..contracts.report import GateResult, ValidationReport
 
 TOP = 5
 MEASURING = ("tests", "performance", "database")  # the gates whose metrics the key numbers are
-_ICON = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "skipped": "SKIP", "error": "ERROR"}
+ICON = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "skipped": "SKIP", "not-applicable": "N/A", "error": "ERROR"}
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,9 @@ def _missing(report: ValidationReport, gate_id: str, metric: str) -> tuple[GateR
     if gate is None:
         return None, None, f"not measured: the {gate_id} gate was not run"
     value = gate.metrics.get(metric)
-    if value is None and gate.status in ("skipped", "error"):
-        return gate, None, f"not measured: {gate_id} {gate.status} ({gate.summary})"
+    if value is None and gate.status in ("skipped", "not-applicable", "error"):
+        status = "not applicable" if gate.status == "not-applicable" else gate.status
+        return gate, None, f"not measured: {gate_id} {status} ({gate.summary})"
     return gate, value, "" if value is not None else f"not measured by the {gate_id} gate"
 
 
@@ -130,6 +135,55 @@ def key_numbers(report: ValidationReport) -> list[tuple[str, str]]:
     return rows
 
 
+def baseline_line(report: ValidationReport) -> str | None:
+    """What a change was judged against, and what that cost; None for a run judged on the whole project."""
+    base = report.baseline
+    if report.scope != "change" or base is None:
+        return None
+    origin = "the task's base commit" if report.task_id else f"--baseline {base.ref}"
+    how = (f"base findings from the cache ({base.seconds:.1f} s)" if base.cached
+           else f"base checked in this run ({base.seconds:.1f} s)")
+    scan = f", {base.scan_mode} scan" if base.scan_mode else ""
+    return f"{base.commit[:12]} ({origin}); {how}{scan}"
+
+
+def split_line(report: ValidationReport) -> str | None:
+    """Each gate's findings as new / existing / fixed, for a run judged on a change; None otherwise.
+    Gates with none are named together at the end; a gate that did not judge findings (skipped, not
+    applicable, error) is left out; one judged on the whole project (its base could not tell) shows its
+    findings as ``N (whole project)``."""
+    if report.scope != "change":
+        return None
+    parts, clean = [], []
+    for gate in report.gates:
+        if gate.status not in ("pass", "warn", "fail"):
+            continue
+        c = gate.counts
+        if gate.judged != "change":
+            parts.append(f"{gate.gate} {len(gate.findings) + gate.omitted} (whole project)")
+        elif c.new or c.existing or c.fixed:
+            blocking = f" ({c.blocking} blocking)" if c.blocking else ""
+            parts.append(f"{gate.gate} {c.new}{blocking} / {c.existing} / {c.fixed}")
+        else:
+            clean.append(gate.gate)
+    if clean:
+        parts.append(f"none in {', '.join(clean)}")
+    return ", ".join(parts) if parts else "no gate judged findings"
+
+
+def _fold(head: str, text: str, width: int = 120, indent: str = "    ") -> list[str]:
+    """``head`` + ``text`` over lines of at most ``width``, broken only after a comma."""
+    lines, line = [], head
+    for i, piece in enumerate(text.split(", ")):
+        piece = piece if i == 0 else f", {piece}"
+        if len(line) + len(piece) > width and line.strip() and line != head:
+            lines.append(line + ",")
+            line = indent + piece[2:]
+        else:
+            line += piece
+    return [*lines, line]
+
+
 def render(report: ValidationReport, root: Path | None = None) -> str:
     """The measured summary as text: the run, each gate in one line, the key numbers, the slowest SQL."""
     env = report.environment
@@ -142,10 +196,16 @@ def render(report: ValidationReport, root: Path | None = None) -> str:
     if report.commit:
         where.append(f"commit {report.commit[:12]}" + (" + local changes" if report.dirty else ""))
     lines = [f"measured — run {report.run_id}: {', '.join(where)}"]
+    base = baseline_line(report)
+    if base is not None:
+        lines.append(f"  {'baseline':14} {base}")
     for gate in report.gates:
         summary = gate.summary if len(gate.summary) <= 110 else gate.summary[:109] + "…"
-        lines.append(f"  {gate.gate:14} {_ICON.get(gate.status, gate.status.upper()):5} {gate.duration_s:7.1f} s  "
+        lines.append(f"  {gate.gate:14} {ICON.get(gate.status, gate.status.upper()):5} {gate.duration_s:7.1f} s  "
                      f"{summary}")
+    split = split_line(report)
+    if split is not None:
+        lines += _fold("  new / existing / fixed: ", split)
     if not any(g.gate in MEASURING for g in report.gates):
         return "\n".join(lines) + "\n"
     numbers = key_numbers(report)
@@ -165,4 +225,5 @@ def render(report: ValidationReport, root: Path | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["MEASURING", "SlowQuery", "key_numbers", "render", "slowest_queries"]
+__all__ = ["ICON", "MEASURING", "SlowQuery", "baseline_line", "key_numbers", "render", "slowest_queries",
+           "split_line"]

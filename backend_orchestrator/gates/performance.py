@@ -76,7 +76,7 @@ from typing import Any
 from .. import process
 from ..contracts.config import ProjectConfig
 from ..contracts.registry import Endpoint
-from ..contracts.report import Finding, GateResult, GateStatus
+from ..contracts.report import Finding, GateResult
 from . import appserver, querytiming
 from .base import Gate, GateContext, Rule
 from .performance_targets import Target, fill, seed_problem, seedless_problem, select_targets
@@ -116,6 +116,8 @@ class Profile:
 class PerformanceGate(Gate):
     id = "performance"
     title = "Latency and error rate under load"
+    runtime = True
+    blocks_at = "high"
     rules = (
         Rule("PF001", "p95 latency above the threshold", "high", "latency", clause="BS-MET-001",
              help="An endpoint's 95th percentile response time under the load profile is at or above "
@@ -160,7 +162,8 @@ class PerformanceGate(Gate):
         if not ctx.config.app:
             return "no `app` in the config (e.g. app = \"shop.main:app\"): nothing to serve"
         if not select_targets(ctx)[0]:
-            return "no GET endpoint without path parameters or authentication, and no load.requests, to load"
+            return ("no GET endpoint without path parameters or authentication to load: configure the requests to "
+                    "load in [[tool.backend-orchestrator.load.requests]] (method, path, auth)")
         return None
 
     def run(self, ctx: GateContext) -> GateResult:
@@ -258,7 +261,7 @@ class PerformanceGate(Gate):
                          "(selectinload/joinedload, or an IN query) instead of one per parent row.",
                 title=f"N+1 under load: {repeated.context} runs one SELECT {repeated.count}× per request",
                 path=path or (route.file if route else None), line=line or (route.line if route else None),
-                evidence=repeated.sql))
+                evidence=repeated.sql, endpoint=repeated.context if route else None))
         for scan in queries.full_scans():
             path, line = querytiming.split_site(scan.site)
             findings.append(self.finding(
@@ -274,7 +277,7 @@ class PerformanceGate(Gate):
                              "was not measured and it is left out of the p95 verdict. Exempt loopback or the load "
                              "profile from the rate limiter to measure the endpoint itself.",
                     title=f"Rate limited: {ep.ref}", path=ep.file, line=ep.line,
-                    evidence=json.dumps(row, sort_keys=True)))
+                    evidence=json.dumps(row, sort_keys=True), endpoint=ep.ref))
                 continue
             refused = {code: n for code, n in row.get("answers", {}).items()
                        if code.startswith("4") and code != "429"}
@@ -286,7 +289,7 @@ class PerformanceGate(Gate):
                              "configured request (load.requests): the seed's values for its {placeholders}, its "
                              "json body, and auth = true with the seed's headers.",
                     title=f"Load request mostly refused: {ep.ref}", path=ep.file, line=ep.line,
-                    evidence=json.dumps(row, sort_keys=True)))
+                    evidence=json.dumps(row, sort_keys=True), endpoint=ep.ref))
             p95 = row["p95_ms"]
             if p95 is not None and p95 >= th.api_p95_ms:
                 findings.append(self.finding(
@@ -295,7 +298,7 @@ class PerformanceGate(Gate):
                              f"stay below {th.api_p95_ms:g} ms. Move slow or blocking work out of the handler "
                              f"({ep.handler}): a background job, an index, pagination or a cache.",
                     title=f"p95 {ep.ref} at or above {th.api_p95_ms:g} ms", path=ep.file, line=ep.line,
-                    evidence=json.dumps(row, sort_keys=True)))
+                    evidence=json.dumps(row, sort_keys=True), endpoint=ep.ref))
         total = stats["total"]
         requests, failures = int(total["requests"]), int(total["failures"])
         error_rate = round(100.0 * failures / requests, 3) if requests else 0.0
@@ -309,7 +312,8 @@ class PerformanceGate(Gate):
                          f"errors and timeouts); the error rate must stay below {th.error_rate_percent:g} %. "
                          f"Failing: {listed}. Fix the errors the server log shows ({samples}).",
                 title=f"Error rate {error_rate:g} % at or above {th.error_rate_percent:g} %",
-                path=top.file if top else None, line=top.line if top else None, evidence=samples or None))
+                path=top.file if top else None, line=top.line if top else None, evidence=samples or None,
+                endpoint=top.ref if top else None, subject=None if top else "error rate under load"))
         if requests == 0:
             return self.result("error", "the load run sent no request (see locust.log)", evidence=evidence)
         measured = stats["measured"]
@@ -321,11 +325,9 @@ class PerformanceGate(Gate):
             "api_p95_threshold_ms": th.api_p95_ms, "error_rate_threshold_percent": th.error_rate_percent,
             **queries.metrics(),
         }
-        status: GateStatus = ("fail" if any(f.severity in ("high", "critical") for f in findings)
-                              else "warn" if findings else "pass")
         p95 = "n/a" if measured["p95_ms"] is None else f"{measured['p95_ms']:g} ms"
         summary = (f"{len(targets)} endpoint(s) ({origin}), {profile.users} users for {profile.seconds} s: "
                    f"{requests} requests at {total['rps']:g} rps, p95 {p95}, error rate {error_rate:g} %")
         if queries.summary():
             summary += f"; {queries.summary()}"
-        return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
+        return self.report(summary, findings=findings, metrics=metrics, evidence=evidence)

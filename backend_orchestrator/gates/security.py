@@ -20,8 +20,8 @@ Rules
     ownership check (medium, heuristic) · SC206 CORS ``*`` with credentials (high) · SC207 debug mode
     (medium; high for ``app.run(debug=True)``) · SC301 secret literal in code (high; low for a
     placeholder default) · SC302 detect-secrets hit · SC303 committed env or private-key file.
-    The verdict fails when high/critical findings exceed ``thresholds.max_high_findings`` (default 0);
-    medium or low findings alone give ``warn``.
+    High and critical findings block (``policy.py``), beyond ``thresholds.max_high_findings``
+    (default 0); medium or low findings alone give ``warn``.
 Use instead
     Authentication dependencies on routers, bound SQL parameters, argument lists without a shell,
     allowlisted outbound hosts, queries scoped to the caller, explicit CORS origins, debug off by
@@ -36,7 +36,8 @@ from collections import Counter
 from pathlib import Path
 
 from ..contracts.common import SEVERITIES
-from ..contracts.report import GateResult, GateStatus
+from ..contracts.config import ProjectConfig
+from ..contracts.report import GateResult
 from .base import Gate, GateContext, Rule
 from .security_common import Code, Hit
 
@@ -52,6 +53,7 @@ def _rank(rule_id: str) -> int:
 class SecurityGate(Gate):
     id = "security"
     title = "Security"
+    blocks_at = "high"
     rules = (
         Rule("SC101", "bandit: SQL built from strings", "medium", "sql-injection", _BANDIT_HELP, "SEC-009", 89),
         Rule("SC102", "bandit: shell or subprocess call", "medium", "command-injection", _BANDIT_HELP, "SEC-010", 78),
@@ -100,8 +102,11 @@ class SecurityGate(Gate):
              "rotate what it held, and commit a `.env.example` with placeholders.", "SEC-015", 540),
     )
 
-    def skip_reason(self, ctx: GateContext) -> str | None:
+    def not_applicable(self, ctx: GateContext) -> str | None:
         return None if ctx.source_files() else "no Python source files to scan"
+
+    def allowance(self, config: ProjectConfig) -> int:
+        return config.thresholds.max_high_findings
 
     def run(self, ctx: GateContext) -> GateResult:
         with tempfile.TemporaryDirectory(prefix="bo-security-") as work:
@@ -154,21 +159,17 @@ class SecurityGate(Gate):
     def _done(self, ctx: GateContext, hits: list[Hit], metrics: dict[str, float | int | str | bool | None],
               evidence: list[str], failure: str | None) -> GateResult:
         findings = [self.finding(h.rule_id, h.message, title=h.title, path=h.path, line=h.line, evidence=h.evidence,
-                                 severity=h.severity, cwe=h.cwe) for h in self._merge(hits)]
+                                 severity=h.severity, cwe=h.cwe, endpoint=h.endpoint) for h in self._merge(hits)]
         severities = Counter(f.severity for f in findings)
         metrics.update({level: severities.get(level, 0) for level in ("critical", "high", "medium", "low", "info")})
         metrics.update({f"category.{c}": n for c, n in sorted(Counter(f.category for f in findings).items())})
         high = severities["critical"] + severities["high"]
-        limit = ctx.config.thresholds.max_high_findings
         summary = (f"{len(findings)} findings ({high} high/critical, {severities['medium']} medium, "
                    f"{severities['low']} low) in {metrics['files_scanned']} files")
-        status: GateStatus = "fail" if high > limit else "warn" if (high or severities["medium"]
-                                                                      or severities["low"]) else "pass"
         if failure is not None:
-            status, summary = "error", f"{failure}; {summary} so far"
-        elif status == "fail":
-            summary += f"; {high} high/critical > {limit} allowed (thresholds.max_high_findings)"
-        return self.result(status, summary, findings=findings, metrics=metrics, evidence=evidence)
+            return self.result("error", f"{failure}; {summary} so far", findings=findings, metrics=metrics,
+                               evidence=evidence)
+        return self.report(summary, findings=findings, metrics=metrics, evidence=evidence, config=ctx.config)
 
     def _merge(self, hits: list[Hit]) -> list[Hit]:
         """One finding per line and category: a tool's hit on a line an earlier-ranked rule already

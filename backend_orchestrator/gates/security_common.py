@@ -34,6 +34,7 @@ class Hit:
     cwe: int | None = None
     end_line: int | None = None
     source: str = ""
+    endpoint: str | None = None  # about an endpoint as a whole (its fingerprint follows the endpoint, not the code)
 
 
 class Code:

@@ -72,7 +72,7 @@ def missing_auth(code: Code, endpoints: list[Endpoint], framework: str) -> list[
                                  f"dependency{hint}. Add {_FIX.get(framework, _FIX['fastapi'])}; if it is public "
                                  "by design, put it on a reviewed allowlist.", path=endpoint.file, line=endpoint.line,
                         title=f"No authentication on {endpoint.ref}", evidence="registry: auth = []",
-                        severity="medium" if framework == "django" else None))
+                        severity="medium" if framework == "django" else None, endpoint=endpoint.ref))
     return hits
 
 
@@ -146,7 +146,8 @@ def object_access(code: Code, endpoints: list[Endpoint], models: list[Model],
                                      "the query to the caller (`where(Model.user_id == user.id)`) or compare the "
                                      "owner, and answer 404 for objects the caller may not see.",
                             path=endpoint.file, line=endpoint.line, title=f"No ownership check on {endpoint.ref}",
-                            evidence=f"auth: {', '.join(endpoint.auth)}; loader at line {call.lineno}"))
+                            evidence=f"auth: {', '.join(endpoint.auth)}; loader at line {call.lineno}",
+                            endpoint=endpoint.ref))
             break
     return hits
 

@@ -14,7 +14,8 @@ Why it matters
     where regressions hide (standards TEST-*, BS-MET coverage > 80 %).
 Rules
     TST001 a test failed or errored (high) · TST002 coverage at or below the threshold (medium) ·
-    TST003 no tests were collected (high) · TST004 a SQL statement's p95 at or above
+    TST003 no tests were collected (high; the gate is then ``skipped``: a task cannot be done without
+    tests) · TST004 a SQL statement's p95 at or above
     ``thresholds.db_query_ms`` (high) · TST005 N+1: the same SELECT run ≥ 10 times within one test
     (medium) · TST006 coverage of the changed lines at or below the threshold (medium) · TST007 a
     SELECT's plan (EXPLAIN, logged by the timer) reads a table in full although the statement filters
@@ -33,7 +34,7 @@ from pathlib import Path
 from .. import process
 from ..config import target_python
 from ..contracts.config import ProjectConfig
-from ..contracts.report import Finding, GateResult, GateStatus
+from ..contracts.report import Finding, GateResult
 from . import changed_lines, querytiming
 from .base import Gate, GateContext, Rule
 
@@ -47,6 +48,17 @@ def _source_packages(root: Path, configured: list[str], tests_dir: str) -> list[
     found = sorted(p.name for p in root.iterdir()
                    if p.is_dir() and (p / "__init__.py").is_file() and p.name not in (tests_dir, "tests"))
     return found or ["."]
+
+
+def node_id(name: str, file: str) -> str:
+    """pytest's node id of a JUnit test case (``tests/test_a.py::TestK::test_x[1]``) from its
+    ``classname::name`` and file; the name alone when the report gave no file."""
+    classname, _, test = name.rpartition("::")
+    if not file:
+        return name
+    module = file.removesuffix(".py").replace("/", ".")
+    classes = classname[len(module) + 1:] if classname.startswith(module + ".") else ""
+    return "::".join([file, *(c for c in classes.split(".") if c), test])
 
 
 def _junit_counts(path: Path) -> tuple[dict[str, int], list[tuple[str, str, int | None, str]]]:
@@ -72,6 +84,7 @@ def _junit_counts(path: Path) -> tuple[dict[str, int], list[tuple[str, str, int 
 class TestsGate(Gate):
     id = "tests"
     title = "Tests and coverage"
+    runtime = True
     rules = (
         Rule("TST001", "Test failed", "high", "test-failure", clause="TEST-023",
              help="A test of the project's suite fails or errors. Fix the code or the test; never skip or "
@@ -116,8 +129,10 @@ class TestsGate(Gate):
                                metrics={"python": python})
         tests_dir = root / cfg.tests
         if not tests_dir.is_dir():
-            return self.result("fail", f"no tests folder {cfg.tests!r} in the project", findings=[self.finding(
-                "TST003", f"Create the test suite under {cfg.tests}/ (or set `tests` in the config).")])
+            return self.result("skipped", f"no tests folder {cfg.tests!r} in the project: write the tests under "
+                               f"{cfg.tests}/ (or set `tests` in the config)", findings=[self.finding(
+                "TST003", f"Create the test suite under {cfg.tests}/ (or set `tests` in the config).",
+                subject="the test suite")])
         junit, data, cov_json = out / "junit.xml", out / ".coverage", out / "coverage.json"
         for stale in (junit, data, cov_json):
             stale.unlink(missing_ok=True)
@@ -137,9 +152,10 @@ class TestsGate(Gate):
             return self.result("error", f"the test suite did not finish within {cfg.timeouts.tests_s:g} s "
                                "(timeouts.tests_s); it was stopped", evidence=evidence)
         if done.returncode == 5:
-            return self.result("fail", "pytest collected no tests", evidence=evidence, findings=[self.finding(
+            return self.result("skipped", f"pytest collected no tests under {cfg.tests}/: add tests named "
+                               "test_*.py", evidence=evidence, findings=[self.finding(
                 "TST003", f"pytest found no tests under {cfg.tests}/; add tests named test_*.py.",
-                title="No tests collected", path=cfg.tests)])
+                title="No tests collected", path=cfg.tests, subject="the test suite")])
         if not junit.is_file():
             tail = "\n".join(done.output.strip().splitlines()[-5:])
             return self.result("error", f"pytest exited {done.returncode} without a JUnit report: {tail}",
@@ -151,6 +167,7 @@ class TestsGate(Gate):
         findings = [self.finding(
             "TST001", f"{name} fails: {message}. Fix the code or the test, then validate again.",
             title=f"Test failed: {name}", path=file or None, line=line, evidence=message,
+            subject=f"test {node_id(name, file)}",
         ) for name, file, line, message in failed]
         metrics: dict[str, float | int | str | bool | None] = {
             "tests": counts["tests"], "failed": counts["failures"], "errors": counts["errors"],
@@ -171,15 +188,14 @@ class TestsGate(Gate):
                 findings.append(self.finding(
                     "TST002", f"Total line coverage is {percent:.1f} %; it must exceed "
                               f"{cfg.thresholds.coverage_percent:g} %. Least covered: {listed}.",
-                    title=f"Coverage {percent:.1f} % is not above {cfg.thresholds.coverage_percent:g} %"))
+                    title=f"Coverage {percent:.1f} % is not above {cfg.thresholds.coverage_percent:g} %",
+                    subject="total coverage"))
         else:
             metrics["coverage_percent"] = None
             return self.result("error", "coverage produced no report (see coverage.log)", metrics=metrics,
                                findings=findings, evidence=evidence)
         query_findings, slowest = self._queries(ctx, sql_log, out, metrics, evidence)
         findings += query_findings
-        status: GateStatus = ("fail" if any(f.severity != "low" for f in findings)
-                              else "warn" if findings else "pass")
         summary = (f"{metrics['passed']}/{counts['tests']} passed, coverage {metrics['coverage_percent']} % "
                    f"(threshold > {cfg.thresholds.coverage_percent:g} %)")
         changed = metrics.get("changed_lines_coverage_percent")
@@ -190,7 +206,7 @@ class TestsGate(Gate):
         if metrics.get("queries"):
             summary += f", {metrics['queries']} SQL statements (p95 {metrics['query_p95_ms']} ms)"
             summary += f"; {slowest}" if slowest else ""
-        return self.result(status, summary, metrics=metrics, findings=findings, evidence=evidence)
+        return self.report(summary, metrics=metrics, findings=findings, evidence=evidence)
 
     def _changed_lines(self, ctx: GateContext, report: dict[str, object],
                        metrics: dict[str, float | int | str | bool | None]) -> list[Finding]:
@@ -221,7 +237,8 @@ class TestsGate(Gate):
                       f"covered ({measured.percent:g} %); it must exceed {threshold:g} %. Not executed by any "
                       f"test: {listed}. Add tests that run them, error branches included.",
             title=f"Changed lines coverage {measured.percent:g} % is not above {threshold:g} %",
-            path=first[0] if first else None, line=first[1][0] if first else None, evidence=listed or None)]
+            path=first[0] if first else None, line=first[1][0] if first else None, evidence=listed or None,
+            subject="changed-lines coverage")]
 
     def _queries(self, ctx: GateContext, sql_log: Path, out: Path,
                  metrics: dict[str, float | int | str | bool | None],

@@ -8,6 +8,7 @@ with 4 users is not the p95 of 16 CPUs with 50.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..contracts.report import ValidationReport
@@ -34,10 +35,21 @@ def _row(report: ValidationReport) -> dict[str, Any]:
         "run_id": report.run_id, "task_id": report.task_id, "started_at": report.started_at.isoformat(),
         "duration_s": round((report.finished_at - report.started_at).total_seconds(), 1),
         "commit": report.commit, "dirty": report.dirty, "verdict": report.verdict,
-        "gates": {g.gate: {"status": g.status, "duration_s": g.duration_s} for g in report.gates},
+        "gates": {g.gate: {"status": g.status, "duration_s": g.duration_s, "new": g.counts.new,
+                           "existing": g.counts.existing, "fixed": g.counts.fixed} for g in report.gates},
+        "scope": report.scope, "baseline": report.baseline.commit if report.baseline else None,
         "cpu_count": env.cpu_count if env else None, "python": env.python if env else None,
         "load": report.load.model_dump(mode="json") if report.load else None, "metrics": metrics,
     }
+
+
+def latest_report(project: Project, task_id: str | None) -> Path | None:
+    """The report.json of the newest finished run of ``task_id`` (None: whole-project runs), if any."""
+    for path, _ in reversed(runs.records(project.store, task_id or "project")):
+        report: Path = path.parent / "report.json"
+        if report.is_file():
+            return report
+    return None
 
 
 def history(project: Project, task_id: str | None, limit: int = 20) -> list[dict[str, Any]]:

@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..contracts.common import RUN_ID_PATTERN
 from ..contracts.report import Environment, GateResult, LoadSettings, RunProgress, ValidationReport
-from ..gates import GateContext, get_gate, run_gate
+from ..gates import GATES, GateContext, get_gate, run_gate
 
 if TYPE_CHECKING:
     from ..state.store import Store
+    from .judge import Judge
 
-RUNTIME_GATES = ("tests", "performance", "database", "contract-tests")  # compete for CPU, ports and the database
+RUNTIME_GATES = tuple(g.id for g in GATES if g.runtime)  # compete for CPU, ports and the database
 RECORD = "run.json"
 DIED = "the server that ran it stopped before it finished"
 REFRESH_S = 0.5
@@ -98,6 +99,11 @@ class Run:
     environment: Environment | None = None
     load: LoadSettings | None = None
     failure: str | None = None  # an infrastructure fault that stopped the run
+    scope: str = "project"  # change: judged against a base (``judge``); project: every finding counts
+    required: list[str] = field(default_factory=list)  # the gates a verdict of pass needs
+    notes: list[str] = field(default_factory=list)  # what limits the verdict
+    tree_hash: str | None = None  # the project's files when the gates started (treehash.py)
+    judge: Judge | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _saving: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _gate_events: list[threading.Event] = field(default_factory=list, repr=False)
@@ -231,6 +237,26 @@ def active(root: Path, owner: str) -> Run | None:
         return run if run and not run.done_event.is_set() else None
 
 
+def _run_one(run: Run, gate_id: str, ctx: GateContext) -> GateResult:
+    """One gate, judged on the change when the run has a judge (the base's own run of the gate included)."""
+    gate = get_gate(gate_id)
+    inapplicable = run.judge.not_applicable(gate_id) if run.judge else None
+    if inapplicable is not None:
+        return GateResult(gate=gate.id, title=gate.title, status="not-applicable", summary=inapplicable)
+    if gate_id == "performance":
+        with _performance:
+            result = run_gate(gate, ctx)
+    else:
+        result = run_gate(gate, ctx)
+    if run.judge is not None and not ctx.cancelled.is_set():
+        try:
+            result = run.judge(gate_id, result)
+        except Exception as exc:  # judging is our code: a bug in it must not pass the gate
+            result = result.model_copy(update={"status": "error", "summary": f"{result.summary}; judging the "
+                                               f"change failed: {type(exc).__name__}: {exc}"})
+    return result
+
+
 def _execute(run: Run, base: GateContext) -> None:
     """Static gates each in a thread, next to one thread running the runtime gates in order."""
     static = [g for g in run.gates if g not in RUNTIME_GATES]
@@ -251,11 +277,7 @@ def _execute(run: Run, base: GateContext) -> None:
         run.save()
         ctx = replace(base, cancelled=event)  # a gate's time limit stops that gate, not the run
         try:
-            if gate_id == "performance":
-                with _performance:
-                    result = run_gate(get_gate(gate_id), ctx)
-            else:
-                result = run_gate(get_gate(gate_id), ctx)
+            result = _run_one(run, gate_id, ctx)
         finally:
             with run._lock:
                 run.running.remove(gate_id)

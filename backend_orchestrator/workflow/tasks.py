@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..contracts.common import STATUSES, TASK_KINDS
-from ..contracts.task import StatusChange, Task
+from ..contracts.task import StatusChange, Task, TaskView
 from ..contracts.tools import TaskPage, TaskSummary
 from ..errors import InvalidArgument, invalid_choice
 from ..state import Project
@@ -11,14 +11,23 @@ from .lifecycle import release_dependents, transition, unfinished_dependencies
 from .paging import paginate
 
 
-def get_task(project: Project, task_id: str) -> Task:
+def get_task(project: Project, task_id: str) -> TaskView:
+    """The task, and whether the project's files changed since its latest validation (``stale``)."""
     task = project.store.load_task(task_id, copy=False)
     if task.status == "validating":  # is a run still going on somewhere? a dead one is marked error now
         from .validate import recover
 
         if recover(project):
             task = project.store.load_task(task_id, copy=False)
-    return task
+    view = TaskView.model_construct(**dict(task))
+    validation = task.validation
+    if validation is not None and validation.tree_hash:
+        from .treehash import content_hash
+
+        view.stale = content_hash(project.root) != validation.tree_hash
+        view.stale_reason = (f"the project's files changed since run {validation.run_id} validated them: "
+                             "its verdict no longer describes them; validate again" if view.stale else "")
+    return view
 
 
 def list_tasks(project: Project, status: str | None = None, kind: str | None = None,

@@ -2,11 +2,21 @@
 
 ``start_validation`` starts (or attaches to) a background run and returns at once;
 ``validate_results`` waits up to a bounded time and returns the report or a ``running`` status.
-When a run ends, its report is written (JSON, Markdown and SARIF; see ``evidence.py`` for the
-run folder's layout), the task moves to ``done`` or
-``failed``, tasks waiting on it are released, and a passing api task publishes ``backend.api.ready``.
-A run another server process executes is attached through its run.json; one whose process died is
-marked ``error`` (and its task ``failed``) on the first validation call of the next process.
+
+A run first rescans the project (so the gates see the code as it is) and takes a content hash of its
+files. A task is judged on its **change** (``verdict.scope``, default ``change``): against the commit
+it was received at, its findings are new, existing or fixed (``judge.py``, ``baseline.py``) and only
+new ones decide. A whole-project run judges every finding, unless ``baseline`` names a ref to judge
+the change since. The verdict is ``pass`` only when every required gate ran and passed: a task's
+required gates are its assignment's, a whole-project run's are the ones it runs; a required gate not
+run, or skipped for something missing, makes the verdict ``incomplete``.
+
+When a run ends, its report is written (JSON, Markdown and SARIF; see ``evidence.py`` for the run
+folder's layout) and the task moves: ``done`` on a pass of a tree that did not change while the gates
+ran, ``failed`` on fail or error, back to ``in_progress`` when incomplete or cancelled. Tasks waiting
+on it are released, and a passing api task publishes ``backend.api.ready``. A run another server
+process executes is attached through its run.json; one whose process died is marked ``error`` (and
+its task ``failed``) on the first validation call of the next process.
 """
 
 from __future__ import annotations
@@ -15,34 +25,98 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contracts.report import GateResult, RunStatus, ValidationReport
-from ..contracts.task import ValidationSummary
+from ..contracts.report import Baseline, GateResult, RunStatus, Scope, ValidationReport
+from ..contracts.task import Task, ValidationSummary
 from ..errors import InvalidArgument, InvalidTransition, OrchestratorError, invalid_choice
 from ..gates import GateContext, gate_ids
+from ..gates.base import Registries
 from ..state import Project
 from ..state.paths import relative
+from . import baseline as base_trees
+from . import digest as digests
 from . import evidence as evidence_files
 from . import runs
 from .lifecycle import FINAL, require_ready, transition
 from .prepare import skill_for_kind
 from .tasks import finish as release_after
+from .treehash import content_hash
 
 MAX_WAIT_S = 50.0
 DEFAULT_WAIT_S = 40.0
 VALIDATABLE = ("assigned", "in_progress", "failed", "validating")
 
 
-def _verdict(results: list[GateResult], cancelled: bool) -> str:
+SCOPES = ("change", "project")
+
+
+def _verdict(results: list[GateResult], cancelled: bool, missing: list[str]) -> str:
     if cancelled:
         return "cancelled"
     if any(r.status == "error" for r in results):
         return "error"
     if any(r.status == "fail" for r in results):
         return "fail"
+    if missing:
+        return "incomplete"
     return "pass"
+
+
+def _missing(required: list[str], results: list[GateResult]) -> list[str]:
+    """Required gates the run did not cover: not run, or skipped for something missing."""
+    ran = {r.gate: r.status for r in results}
+    return [g for g in required if g not in ran or ran[g] == "skipped"]
+
+
+def _required(project: Project, task: Task | None, chosen: list[str], requested: list[str] | None) -> list[str]:
+    """A task's assignment's gates (else its kind's); a whole-project run's own gates."""
+    if task is None:
+        return list(chosen)
+    return _choose_gates(project, None, task.assignment.gates if task.assignment else None, task.kind)
+
+
+@dataclass
+class _Plan:
+    """How a run will be judged: decided when it is started, before anything runs."""
+
+    scope: Scope
+    ref: str | None = None  # the base asked for (the task's base commit, --baseline REF)
+    commit: str | None = None  # the commit it resolved to
+    notes: list[str] = field(default_factory=list)
+
+
+def _plan(project: Project, task: Task | None, scope: str | None, baseline: str | None) -> _Plan:
+    """The scope and base of a run; an unknown ``baseline`` ref or scope is an error, a project that is not a
+    git checkout (or a task without a base commit) is judged whole, with a note saying so."""
+    if scope is not None and scope not in SCOPES:
+        raise invalid_choice("scope", scope, SCOPES)
+    if task is not None and baseline is not None:
+        raise InvalidArgument(f"baseline {baseline!r} is for whole-project runs; a task is judged against the "
+                              f"commit it was received at ({(task.base_commit or 'none recorded')[:12]})")
+    if task is None:
+        if baseline is None:
+            if scope == "change":
+                raise InvalidArgument("scope 'change' of a whole-project run needs a baseline to compare with: "
+                                      "pass baseline (e.g. 'origin/main' or 'HEAD')")
+            return _Plan("project")
+        wanted = scope or "change"
+    else:
+        wanted = scope or project.config.verdict.scope
+    if wanted == "project":
+        return _Plan("project")
+    if not base_trees.is_checkout(project.root):
+        return _Plan("project", notes=["the project is not a git checkout, so there is no base to tell existing "
+                                       "findings from new ones: judged on every finding (project scope)"])
+    if task is not None:
+        if not task.base_commit:
+            return _Plan("project", notes=[f"{task.id} has no base commit (the project had no commit when it was "
+                                           "received): judged on every finding (project scope)"])
+        return _Plan("change", task.base_commit, task.base_commit)
+    assert baseline is not None
+    return _Plan("change", baseline, base_trees.resolve(project.root, baseline))
 
 
 def _choose_gates(project: Project, requested: list[str] | None, assigned: list[str] | None,
@@ -127,14 +201,20 @@ def _running(project: Project, owner: str) -> runs.Run | None:
     return runs.remote(project.root, path, data)
 
 
-def start_validation(project: Project, task_id: str | None, gates: list[str] | None = None) -> tuple[runs.Run, bool]:
-    """Start a run for ``task_id`` (None: the whole project), or attach to the one going on."""
+def start_validation(project: Project, task_id: str | None, gates: list[str] | None = None,
+                     scope: str | None = None, baseline: str | None = None,
+                     compare_base: bool | None = None) -> tuple[runs.Run, bool]:
+    """Start a run for ``task_id`` (None: the whole project), or attach to the one going on.
+
+    ``scope`` overrides ``verdict.scope``; ``baseline`` (whole-project runs) names the ref to judge the
+    change since. Both are checked before anything runs."""
     owner = task_id or "project"
     store = project.store
     if task_id is not None:
         store.load_task(task_id)  # unknown ids fail before anything else
     recover(project)
     existing = _running(project, owner)
+    task = None
     if task_id is not None:
         task = store.load_task(task_id)  # again: recovery may have moved it
         if gates is not None:
@@ -151,6 +231,8 @@ def start_validation(project: Project, task_id: str | None, gates: list[str] | N
         chosen = _choose_gates(project, gates, None, None)
         if existing:
             return existing, True
+    plan = _plan(project, task, scope, baseline)
+    required = _required(project, task, chosen, gates)
     run_id = project.new_id("run")
     evidence = store.artifacts(owner, "runs", run_id)
     if task_id is not None:
@@ -165,23 +247,45 @@ def start_validation(project: Project, task_id: str | None, gates: list[str] | N
             transition(project, task, "validating", note=f"run {run_id}: {', '.join(chosen)}")
             store.save_task(task)
     run = runs.Run(run_id=run_id, task_id=task_id, root=project.root, gates=chosen,
-                   started_at=project.clock(), evidence_dir=evidence, store=store)
+                   started_at=project.clock(), evidence_dir=evidence, store=store, scope=plan.scope,
+                   required=required, notes=list(plan.notes))
 
     def context(r: runs.Run) -> GateContext:
         task = store.load_task(task_id) if task_id else None
         evidence.mkdir(parents=True, exist_ok=True)
-        if not store.registry_path("endpoints").exists():
-            # a project never scanned: scan it as receive_task would (in this background thread), so the
-            # gates see the recorded OpenAPI document; if that fails they scan statically and say so
-            from .registry import scan_project
-
-            with contextlib.suppress(OrchestratorError):
-                scan_project(project)
+        registries = _rescan(project, r)
+        r.tree_hash = content_hash(project.root)
         _record_environment(project, r)
-        return GateContext(root=project.root, config=project.config, evidence_dir=evidence, task=task,
-                           cancelled=r.cancel_event)
+        ctx = GateContext(root=project.root, config=project.config, evidence_dir=evidence, task=task,
+                          cancelled=r.cancel_event, _registries=registries)
+        if plan.scope == "change" and plan.commit and plan.ref:
+            from .judge import Judge
+
+            r.judge = Judge(root=project.root, state_dir=store.dir, config=project.config, ref=plan.ref,
+                            commit=plan.commit, mode=registries.endpoints.mode, registries=registries, task=task,
+                            compare_base=project.config.verdict.compare_base if compare_base is None else compare_base)
+            if (task is None and "contract" in r.gates) or "database" in r.gates:
+                with contextlib.suppress(base_trees.BaseUnavailable):  # the gates judge it, saying why
+                    base = r.judge.base()
+                    if task is None and base.openapi is not None:  # the whole project's contract: the base's
+                        ctx.base_contract = (base.openapi, f"the contract of the baseline {plan.ref}")
+                    ctx.base_revision = base.registries.models.migrations.head
+        return ctx
 
     return runs.start(run, context, lambda r, results: _finish(project, r, results)), False
+
+
+def _rescan(project: Project, run: runs.Run) -> Registries:
+    """The registries of the code as it is now (the gates judge this tree, not the last scan's)."""
+    from .registry import load_registries, scan_project
+
+    try:
+        scan_project(project)
+    except OrchestratorError as exc:  # the stored registries, if any, are all there is: say so
+        run.notes.append(f"the project could not be rescanned before the gates ran ({exc}); they used the "
+                         "registries of the last scan")
+    found, _ = load_registries(project)
+    return Registries(found.endpoints, found.models, found.services)
 
 
 def _record_environment(project: Project, run: runs.Run) -> None:
@@ -192,18 +296,35 @@ def _record_environment(project: Project, run: runs.Run) -> None:
     record = {"schema_version": 1, "run_id": run.run_id, "task_id": run.task_id, "commit": run.commit,
               "dirty": run.dirty, "gates": run.gates, "environment": run.environment.model_dump(mode="json"),
               "load": run.load.model_dump(mode="json") if run.load else None,
-              "thresholds": project.config.thresholds.model_dump(mode="json")}
+              "thresholds": project.config.thresholds.model_dump(mode="json"), "scope": run.scope,
+              "tree_hash": run.tree_hash}
     project.store.write_json(run.evidence_dir / evidence_files.ENVIRONMENT, None, record)
 
 
 def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
     store = project.store
-    verdict = _verdict(results, run.cancel_event.is_set())
+    judge = run.judge
+    notes = list(dict.fromkeys([*run.notes, *(judge.notes if judge else [])]))
+    missing = _missing(run.required, results)
+    verdict = _verdict(results, run.cancel_event.is_set(), missing)
+    changed_during = run.tree_hash is not None and content_hash(project.root) != run.tree_hash
+    if changed_during:
+        notes.append("the project's files changed while the gates ran: this report describes no single tree, "
+                     "so it cannot make the task done; validate again")
+    if missing and verdict == "incomplete":
+        notes.append(_missing_note(missing, results))
+    base = None
+    if judge is not None:
+        seconds = judge._base.seconds if judge._base else 0.0
+        base = Baseline(ref=judge.ref, commit=judge.commit, cached=bool(judge._base and judge._base.cached),
+                        scan_mode=judge.mode, seconds=round(seconds, 3))
     report = ValidationReport(
         run_id=run.run_id, task_id=run.task_id, commit=run.commit, dirty=run.dirty, started_at=run.started_at,
         finished_at=project.clock(), verdict=verdict, gates=results,
         thresholds={k: float(v) for k, v in project.config.thresholds.model_dump().items()},
         environment=run.environment, load=run.load, evidence_dir=relative(project.root, run.evidence_dir),
+        scope="change" if judge is not None else "project", baseline=base, notes=notes,
+        required_gates=run.required, missing_gates=missing, tree_hash=run.tree_hash,
     )
     path = run.evidence_dir / "report.json"
     store.write_json(path, "validation-report", report.model_dump(mode="json"))
@@ -211,18 +332,26 @@ def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
     run.report, run.report_path = report, relative(project.root, path)
     if run.task_id is None:
         return
+    counts = [g.counts for g in results]
     with store.locked():
         task = store.load_task(run.task_id)
         task.validation = ValidationSummary(
             run_id=run.run_id, verdict=verdict, finished_at=report.finished_at,
             gates={r.gate: r.status for r in results}, findings=sum(len(r.findings) for r in results),
-            report_path=run.report_path,
+            report_path=run.report_path, scope=report.scope, new_findings=sum(c.new for c in counts),
+            existing_findings=sum(c.existing for c in counts), fixed_findings=sum(c.fixed for c in counts),
+            missing_gates=missing, tree_hash=run.tree_hash,
         )
         if task.status == "validating":
-            if verdict == "pass":
+            if verdict == "pass" and not changed_during:
                 transition(project, task, "done", note=f"run {run.run_id} passed")
+            elif verdict == "pass":
+                transition(project, task, "in_progress", note=f"run {run.run_id} passed, but the files changed while "
+                                                              "it ran; validate again")
             elif verdict == "cancelled":
                 transition(project, task, "in_progress", note=f"run {run.run_id} was cancelled")
+            elif verdict == "incomplete":
+                transition(project, task, "in_progress", note=f"run {run.run_id} is incomplete: {notes[-1]}")
             else:
                 failing = [r.gate for r in results if r.status in ("fail", "error")]
                 transition(project, task, "failed", note=f"run {run.run_id}: {verdict} ({', '.join(failing)})")
@@ -241,7 +370,17 @@ def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
         })
 
 
-def status_of(run: runs.Run, attached: bool) -> RunStatus:
+def _missing_note(missing: list[str], results: list[GateResult]) -> str:
+    """What the required gates the run did not cover need, in one sentence."""
+    by_gate = {r.gate: r for r in results}
+    parts = [f"{g}: {by_gate[g].summary}" if g in by_gate else f"{g}: not run (validate with all required gates)"
+             for g in missing]
+    return "required gates not covered — " + "; ".join(parts)
+
+
+def status_of(run: runs.Run, attached: bool, full: bool = True) -> RunStatus:
+    """Where ``run`` stands. ``full=False`` (the MCP result) carries a digest of the report: the findings
+    that decide, the rest counted, and where to page through them."""
     if not run.finished():
         progress = run.progress
         return RunStatus(run_id=run.run_id, task_id=run.task_id, status="running", attached=attached,
@@ -253,9 +392,29 @@ def status_of(run: runs.Run, attached: bool) -> RunStatus:
     if run.report is None:
         return RunStatus(run_id=run.run_id, task_id=run.task_id, status="error", attached=attached,
                          progress=run.progress, message=f"the run stopped before writing its report: {run.failure}")
-    return RunStatus(run_id=run.run_id, task_id=run.task_id, status=run.report.verdict, attached=attached,
-                     progress=run.progress, report=run.report, report_path=run.report_path,
-                     message=f"verdict {run.report.verdict}; report at {run.report_path}")
+    report = run.report if full else digests.digest(run.report)
+    message = f"verdict {report.verdict}; " + _verdict_line(report) + f"; report at {run.report_path}"
+    if not full:
+        more = digests.more_line(report, f"backend://reports/{run.task_id or 'project'}")
+        message += f"; {more}" if more else ""
+    return RunStatus(run_id=run.run_id, task_id=run.task_id, status=report.verdict, attached=attached,
+                     progress=run.progress, report=report, report_path=run.report_path, message=message)
+
+
+def _verdict_line(report: ValidationReport) -> str:
+    """What decided the verdict, in one line."""
+    new = sum(g.counts.new for g in report.gates)
+    blocking = sum(g.counts.blocking for g in report.gates)
+    existing = sum(g.counts.existing for g in report.gates)
+    fixed = sum(g.counts.fixed for g in report.gates)
+    if report.scope == "change":
+        line = (f"judged on the change since {report.baseline.commit[:12] if report.baseline else '?'}: {new} new "
+                f"finding(s) ({blocking} blocking), {existing} existing (not blocking), {fixed} fixed")
+    else:
+        line = f"judged on the whole project: {new} finding(s), {blocking} blocking"
+    if report.missing_gates:
+        line += f"; required gates not covered: {', '.join(report.missing_gates)}"
+    return line
 
 
 def check_wait(wait_seconds: float | None) -> float:
@@ -269,11 +428,12 @@ def check_wait(wait_seconds: float | None) -> float:
 
 def validate_results(project: Project, task_id: str | None, gates: list[str] | None = None,
                      wait_seconds: float | None = None,
-                     on_progress: Callable[[runs.Run], None] | None = None) -> RunStatus:
+                     on_progress: Callable[[runs.Run], None] | None = None, *, scope: str | None = None,
+                     baseline: str | None = None, compare_base: bool | None = None) -> RunStatus:
     """Start or attach, wait up to ``wait_seconds`` (None: until done) and report. ``on_progress`` is
     called about every 0.2 s while the run goes on (a display decides what to redraw), and once at
     the end."""
-    run, attached = start_validation(project, task_id, gates)
+    run, attached = start_validation(project, task_id, gates, scope, baseline, compare_base)
     deadline = None if wait_seconds is None else time.monotonic() + wait_seconds
     while not run.finished():
         if on_progress:

@@ -17,7 +17,7 @@ from backend_orchestrator.contracts.registry import Endpoint
 from backend_orchestrator.contracts.report import Finding, GateResult
 from backend_orchestrator.gates import api_design_code as code_rules
 from backend_orchestrator.gates import api_design_paths as path_rules
-from backend_orchestrator.gates.api_design import ApiDesignGate, verdict
+from backend_orchestrator.gates.api_design import ApiDesignGate
 from backend_orchestrator.gates.base import GateContext, run_gate
 
 HERE = Path(__file__).parent
@@ -37,7 +37,7 @@ def run(root: Path) -> GateResult:
 
 def pinned(findings: list[Finding]) -> list[dict[str, object]]:
     rows = [{"rule_id": f.rule_id, "severity": f.severity, "category": f.category, "path": f.path, "line": f.line,
-             "title": f.title} for f in findings]
+             "title": f.title, "fingerprint": f.fingerprint} for f in findings]
     return sorted(rows, key=lambda r: (str(r["path"]), r["line"] or 0, str(r["rule_id"]), str(r["title"])))
 
 
@@ -184,14 +184,13 @@ def test_only_low_findings_make_the_gate_warn(tmp_path: Path) -> None:
     result = run(root)
     assert [(f.rule_id, f.severity) for f in result.findings] == [("AD012", "low")]
     assert result.status == "warn"
-    assert verdict([]) == "pass"
 
 
-def test_a_project_without_endpoints_is_skipped(tmp_path: Path) -> None:
+def test_a_project_without_endpoints_is_not_applicable(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
     result = run(tmp_path)
-    assert (result.status, result.summary) == ("skipped", "no endpoints discovered")
+    assert (result.status, result.summary) == ("not-applicable", "no endpoints discovered")
 
 
 def test_accepted_names_are_not_naming_findings() -> None:
@@ -210,11 +209,35 @@ def test_accepted_names_are_not_naming_findings() -> None:
 
 
 def test_an_api_mostly_without_versions_gets_one_finding_at_the_app() -> None:
-    endpoints = [endpoint("GET", "/orders"), endpoint("GET", "/products"), endpoint("GET", "/api/v1/users"),
-                 endpoint("GET", "/health")]
+    endpoints = [endpoint("GET", "/orders"), endpoint("GET", "/products"), endpoint("GET", "/carts"),
+                 endpoint("GET", "/tags"), endpoint("GET", "/api/v1/users"), endpoint("GET", "/health")]
     [hit] = path_rules.versioning(endpoints, ("app/main.py", 3))
-    assert (hit.rule, hit.path, hit.line) == ("AD005", "app/main.py", 3)
-    assert hit.message.startswith("2 of 3 endpoints have no version prefix")
+    assert (hit.rule, hit.path, hit.line, hit.subject, hit.endpoint) == (
+        "AD005", "app/main.py", 3, "API version prefix", None)
+    assert hit.message.startswith("4 of 5 endpoints (80 %) have no version prefix (e.g. GET /orders)")
+    assert "house style" in hit.message
+
+
+def test_a_small_api_without_any_version_gets_one_finding_and_a_small_mixed_one_a_finding_per_endpoint() -> None:
+    unversioned = [endpoint("GET", "/orders"), endpoint("GET", "/products", line=2), endpoint("GET", "/health")]
+    [hit] = path_rules.versioning(unversioned, ("app/main.py", 3))
+    assert (hit.subject, hit.path) == ("API version prefix", "app/main.py")
+    assert hit.message.startswith("2 of 2 endpoints (100 %) have no version prefix") and "house" not in hit.message
+    mixed = [*unversioned, endpoint("GET", "/api/v1/users", line=3)]  # 2 of 3 unversioned: too few for a house style
+    hits = path_rules.versioning(mixed, ("app/main.py", 3))
+    assert [(h.endpoint, h.subject, h.line) for h in hits] == [("GET /orders", None, 1), ("GET /products", None, 2)]
+    assert "outside the version prefix /api/v1 that 1 of 3 endpoints (33 %) of this project share" in hits[0].message
+
+
+def test_a_versioned_house_reports_every_endpoint_outside_its_prefix_by_endpoint() -> None:
+    endpoints = [endpoint("GET", f"/api/v2/{name}") for name in ("orders", "products", "carts", "tags")]
+    endpoints += [endpoint("GET", "/api/v1/users"), endpoint("GET", "/reports", line=7),
+                  endpoint("POST", "/reports", line=9), endpoint("GET", "/healthz")]
+    hits = path_rules.versioning(endpoints, ("app/main.py", 3))
+    assert [(h.rule, h.endpoint, h.line, h.title) for h in hits] == [
+        ("AD005", "GET /reports", 7, "Unversioned endpoint /reports"),
+        ("AD005", "POST /reports", 9, "Unversioned endpoint /reports")]
+    assert "outside the version prefix /api/v2 that 5 of 7 endpoints (71 %) of this project share" in hits[0].message
 
 
 def test_a_create_is_told_by_its_collection_or_its_handler_name_but_token_endpoints_are_not() -> None:
@@ -285,3 +308,110 @@ def test_the_app_is_located_from_the_config_or_from_its_constructor(tmp_path: Pa
     assert code_rules.app_location(code, "svc.web:api", []) == ("svc/web.py", 4)
     assert code_rules.app_location(code, None, []) == ("svc/web.py", 4)
     assert code_rules.app_location(code, "svc.missing:app", []) == ("svc/web.py", 4)
+
+
+def test_naming_hits_are_identified_by_their_path_prefix_or_path_whichever_endpoint_anchors_them() -> None:
+    wrong = [endpoint("GET", "/api/v1/getWidgetCount", line=20), endpoint("GET", "/api/v1/person/{person_id}", line=30),
+             endpoint("GET", "/api/v1/tags/", line=40)]
+    hits = path_rules.naming(wrong)
+    assert sorted((h.rule, h.subject, h.endpoint) for h in hits) == [
+        ("AD001", "path prefix /api/v1/getWidgetCount", None), ("AD002", "path prefix /api/v1/person", None),
+        ("AD003", "path prefix /api/v1/getWidgetCount", None), ("AD004", "path /api/v1/tags/", None)]
+    anchored_earlier = [*wrong, endpoint("DELETE", "/api/v1/person/{person_id}", line=10)]
+    [moved] = [h for h in path_rules.naming(anchored_earlier) if h.rule == "AD002"]
+    assert (moved.line, moved.evidence, moved.subject) == (10, "DELETE /api/v1/person/{person_id}",
+                                                            "path prefix /api/v1/person")
+    creates = [endpoint("POST", "/api/v1/widgets"), endpoint("GET", "/api/v1/widgets/{widget_id}"),
+               endpoint("DELETE", "/api/v1/widgets/{widget_id}", status_codes=[201])]
+    assert sorted((h.rule, h.endpoint, h.subject) for h in path_rules.status_codes(creates)) == [
+        ("AD006", "POST /api/v1/widgets", None), ("AD007", "DELETE /api/v1/widgets/{widget_id}", None)]
+
+
+def test_a_project_whose_paths_mostly_end_with_a_slash_wants_the_slash_on_new_endpoints_too() -> None:
+    house = [endpoint("GET", "/api/v1/items/"), endpoint("GET", "/api/v1/items/{item_id}/"),
+             endpoint("GET", "/api/v1/orders/"), endpoint("GET", "/api/v1/orders/{order_id}/"),
+             endpoint("GET", "/api/v1/users/"), endpoint("GET", "/health")]
+    with_slash = endpoint("POST", "/api/v1/tags/", line=50)
+    without = endpoint("POST", "/api/v1/carts", line=60)
+    export = endpoint("GET", "/api/v1/exports/{export_id}.csv", line=70)
+    hits = [h for h in path_rules.naming([*house, with_slash, without, export]) if h.rule == "AD004"]
+    assert [(h.title, h.subject, h.line) for h in sorted(hits, key=lambda h: h.line or 0)] == [
+        ("No trailing slash in /api/v1/carts", "path /api/v1/carts", 60),
+        ("File extension in /api/v1/exports/{export_id}.csv", "path /api/v1/exports/{export_id}.csv", 70)]
+    assert "but this project's paths do (6 of 8, 75 %); serve /api/v1/carts/ to follow the house style" in \
+        hits[0].message
+
+
+def test_in_a_project_without_trailing_slashes_a_slash_is_reported_with_the_share_that_has_none() -> None:
+    house = [endpoint("GET", f"/api/v1/{name}") for name in ("items", "orders", "users", "carts", "tags")]
+    [hit] = path_rules.naming([*house, endpoint("GET", "/api/v1/things/", line=9)])
+    assert (hit.rule, hit.title) == ("AD004", "Trailing slash in /api/v1/things/")
+    assert hit.message.startswith("GET /api/v1/things/ ends with a slash; 5 of 6 endpoints (83 %) of this project "
+                                  "do not.")
+
+
+def test_in_a_house_whose_creates_answer_200_a_200_or_201_create_is_fine_but_another_code_is_not() -> None:
+    names = ("orders", "carts", "tags", "users", "notes")
+    house = [e for name in names for e in (endpoint("POST", f"/api/v1/{name}"),
+                                           endpoint("GET", f"/api/v1/{name}/{{item_id}}"))]
+    created = endpoint("POST", "/api/v1/invoices", handler="app.api:create_invoice", status_codes=[201])
+    no_content = endpoint("POST", "/api/v1/labels", handler="app.api:create_label", status_codes=[204], line=9)
+    [hit] = path_rules.status_codes([*house, created, no_content])
+    assert (hit.rule, hit.endpoint, hit.title) == ("AD006", "POST /api/v1/labels", "Create answers 204, not 201")
+    assert "while this project's creates answer 200 (5 of 7, 71 %); answer 200 like them, or 201" in hit.message
+    hits = path_rules.status_codes(house[:8])  # 4 creates answering 200 are too few for a house style
+    assert sorted(h.endpoint or "" for h in hits) == [f"POST /api/v1/{name}" for name in sorted(names[:4])]
+    assert "as 0 of 4 creates (0 %) of this project do" in hits[0].message
+
+
+def test_a_snake_case_house_accepts_its_style_and_kebab_case_but_reports_camel_case_in_its_spelling() -> None:
+    house = [endpoint("GET", f"/api/v1/{name}/{{item_id}}")
+             for name in ("order_items", "line_items", "user_accounts", "billing_addresses", "shipping_methods")]
+    kebab = endpoint("GET", "/api/v1/gift-cards/{card_id}")
+    camel = endpoint("GET", "/api/v1/giftWraps/{wrap_id}", line=9)
+    [hit] = path_rules.naming([*house, kebab, camel])
+    assert (hit.rule, hit.title, hit.subject) == ("AD003", "camelCase segment in /api/v1/giftWraps",
+                                                   "path prefix /api/v1/giftWraps")
+    assert "this project's multi-word path segments are snake_case (5 of 7, 71 %); write 'gift_wraps'" in hit.message
+    few = path_rules.naming(house[:4])  # four segments are too few: the standard applies
+    assert [h.rule for h in few] == ["AD003"] * 4
+    assert "lower kebab case ('order-items'), as 0 of 4 multi-word path segments (0 %) of this project are" in \
+        few[0].message
+
+
+def test_a_house_of_singular_collection_names_gets_no_singular_collection_findings() -> None:
+    house = [endpoint("GET", f"/api/v1/{name}/{{item_id}}") for name in ("user", "order", "product", "cart")]
+    plural = endpoint("GET", "/api/v1/tags/{tag_id}")
+    assert [h.rule for h in path_rules.naming(house)] == ["AD002"] * 4  # too few for a house style
+    assert "0 of 4 collection names (0 %) of this project are plural" in path_rules.naming(house)[0].message
+    assert path_rules.naming([*house, endpoint("GET", "/api/v1/invoice/{invoice_id}"), plural]) == []
+
+
+def test_action_segments_are_not_collections_unless_their_parameter_is_named_after_them() -> None:
+    actions = [endpoint(method, path) for method, path in (
+        ("POST", "/api/v1/password-recovery/{email}"), ("POST", "/api/v1/password-reset/{token}"),
+        ("GET", "/api/v1/email-verification/{token}"), ("GET", "/api/v1/oauth/callback/{provider}"),
+        ("GET", "/api/v1/jobs/{job_id}/status"), ("GET", "/api/v1/status/{job_id}"),
+        ("GET", "/api/v1/download/<path:file_id>"))]
+    assert path_rules.naming(actions) == []
+    counted = [endpoint("GET", "/api/v1/status/{status_id}"), endpoint("GET", "/api/v1/export/{export_id}"),
+               endpoint("GET", "/api/v1/subscription/{subscription_id}"), endpoint("GET", "/api/v1/webhook/{hook_id}")]
+    assert sorted(h.subject or "" for h in path_rules.naming(counted)) == [
+        "path prefix /api/v1/export", "path prefix /api/v1/status", "path prefix /api/v1/subscription",
+        "path prefix /api/v1/webhook"]
+
+
+def test_the_house_style_takes_at_least_five_cases_and_sixty_percent_of_them() -> None:
+    def slashes(with_slash: int, without: int) -> path_rules.Convention:
+        eps = [endpoint("GET", f"/api/v1/a{i}/") for i in range(with_slash)]
+        eps += [endpoint("GET", f"/api/v1/b{i}") for i in range(without)]
+        return path_rules.house_style(eps).slash
+
+    assert (slashes(3, 2).house, slashes(3, 2).share("trailing slash")) == ("trailing slash", "3 of 5, 60 %")
+    assert slashes(4, 0).house == "no trailing slash"  # four endpoints are too few
+    assert slashes(5, 4).house == "no trailing slash"  # 55 %: no clear majority
+    assert not slashes(5, 4).differs and slashes(5, 0).differs
+    style = path_rules.house_style([endpoint("GET", "/health/"), endpoint("GET", "/api/v1/order_items/{item_id}"),
+                                    endpoint("GET", "/api/v1/order_items", response_model="list[Item]")])
+    assert (style.slash.measured, style.case.counts, style.plural.counts, style.version_prefix) == (
+        2, (("kebab-case", 0), ("snake_case", 1), ("camelCase", 0)), (("plural", 1), ("singular", 0)), "/api/v1")

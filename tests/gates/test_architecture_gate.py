@@ -60,7 +60,7 @@ def planted(root: Path) -> set[tuple[str, str | None, int | None]]:
 
 def pinned(findings: list[Finding]) -> list[dict[str, object]]:
     rows = [{"rule_id": f.rule_id, "severity": f.severity, "category": f.category, "path": f.path, "line": f.line,
-             "title": f.title} for f in findings]
+             "title": f.title, "fingerprint": f.fingerprint} for f in findings]
     return sorted(rows, key=lambda r: (str(r["path"]), r["line"] or 0, str(r["rule_id"])))
 
 
@@ -381,9 +381,9 @@ def test_a_registry_that_points_at_no_function_is_counted_not_guessed(tmp_path: 
     assert "2 handler(s) not found" in result.summary
 
 
-def test_a_project_without_python_files_is_skipped_and_a_cancelled_run_is_an_error(tmp_path: Path) -> None:
+def test_a_project_without_python_files_is_not_applicable_and_a_cancelled_run_is_an_error(tmp_path: Path) -> None:
     empty = run(tmp_path)
-    assert (empty.status, empty.summary) == ("skipped", "no Python source files in the project")
+    assert (empty.status, empty.summary) == ("not-applicable", "no Python source files in the project")
     write(tmp_path, {"app/__init__.py": "", "app/main.py": "X = 1\n"})
     ctx = GateContext(root=tmp_path.resolve(), config=ProjectConfig(), evidence_dir=tmp_path / "evidence")
     ctx.cancelled.set()

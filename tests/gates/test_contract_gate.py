@@ -17,8 +17,17 @@ pytestmark = pytest.mark.slow
 
 
 def context(root: Path, task: object = None) -> GateContext:
+    """A whole-project run compares with a baseline's document: here, the one the first scan recorded."""
     config = Project.open(root).config
-    return GateContext(root=root, config=config, evidence_dir=root / "evidence", task=task)  # type: ignore[arg-type]
+    ctx = GateContext(root=root, config=config, evidence_dir=root / "evidence", task=task)  # type: ignore[arg-type]
+    if task is None:
+        ctx.base_contract = (root / "base-openapi.json", "the baseline's contract")
+    return ctx
+
+
+def record_base(root: Path) -> None:
+    recorded = root / "ai-state" / "active" / "backend" / "openapi.json"
+    (root / "base-openapi.json").write_bytes(recorded.read_bytes())
 
 
 def scan(root: Path) -> None:
@@ -38,6 +47,7 @@ def rename_response_field(shop: Path) -> None:
 
 def test_an_unchanged_api_passes(shop: Path) -> None:
     scan(shop)
+    record_base(shop)
     result = run_gate(get_gate("contract"), context(shop))
     assert result.status == "pass", result.summary
     assert result.findings == []
@@ -46,6 +56,7 @@ def test_an_unchanged_api_passes(shop: Path) -> None:
 
 def test_a_renamed_response_field_is_a_breaking_change_located_at_the_handlers(shop: Path) -> None:
     scan(shop)
+    record_base(shop)
     rename_response_field(shop)
     result = run_gate(get_gate("contract"), context(shop))
     assert result.status == "fail"
@@ -69,16 +80,25 @@ def test_a_task_is_compared_with_the_contract_it_was_received_with(shop: Path) -
     assert "when task-001-api was received" in result.findings[0].message
 
 
-def test_without_a_recorded_contract_the_gate_is_skipped(tmp_path: Path) -> None:
+def test_a_whole_project_run_without_a_baseline_has_no_contract_to_compare(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("x = 1\n", encoding="utf-8")
     ctx = GateContext(root=tmp_path, config=ProjectConfig(), evidence_dir=tmp_path / "evidence")
     result = run_gate(get_gate("contract"), ctx)
+    assert result.status == "not-applicable"
+    assert "validate --baseline REF" in result.summary
+
+
+def test_a_task_received_without_a_recorded_contract_is_skipped_saying_what_to_do(shop: Path) -> None:
+    task = receive_task(Project.open(shop), "Rename the product description field", kind="api").task
+    (shop / "ai-state" / "active" / "backend" / "artifacts" / task.id / "openapi-base.json").unlink()
+    result = run_gate(get_gate("contract"), context(shop, task))
     assert result.status == "skipped"
-    assert "no recorded API contract" in result.summary
+    assert "no API contract was recorded when the task was received" in result.summary
 
 
 def test_an_app_that_no_longer_imports_is_an_error_not_a_pass(shop: Path) -> None:
     scan(shop)
+    record_base(shop)
     (shop / "shop" / "main.py").write_text("raise RuntimeError('broken at import')\n", encoding="utf-8")
     result = run_gate(get_gate("contract"), context(shop))
     assert result.status == "error"

@@ -37,7 +37,7 @@ def fixture(case: str, tmp_path: Path) -> Path:
 def test_each_fixture_reports_exactly_its_planted_defects(case: str, tmp_path: Path) -> None:
     result = gate(fixture(case, tmp_path))
     rows = [{"rule_id": f.rule_id, "severity": f.severity, "category": f.category, "path": f.path, "line": f.line,
-             "title": f.title} for f in result.findings]
+             "title": f.title, "fingerprint": f.fingerprint} for f in result.findings]
     if case == "ok":
         assert (result.status, rows) == ("pass", []), result.summary
         assert result.metrics["migration_round_trip"] == "pass"
@@ -147,14 +147,15 @@ def test_two_migration_heads_are_reported_and_no_downgrade_is_attempted(tmp_path
     assert result.metrics["heads"] == 2 and result.metrics["migration_round_trip"] == "skipped"
 
 
-def test_a_non_sqlite_database_without_a_scratch_url_is_not_migrated_and_its_password_never_shown(
+def test_a_non_sqlite_database_without_a_scratch_url_is_skipped_unmigrated_and_its_password_never_shown(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BO_SCRATCH_DATABASE_URL", raising=False)
     root = fixture("ok", tmp_path)
     config = load_config(root)
     config.database_url = "postgresql://shop:s3cret-pw@db.internal:5432/shop"
     result = gate(root, config)
-    assert result.status == "warn"
+    assert result.status == "skipped"  # something to configure: a required database gate cannot pass this way
+    assert "no scratch_database_url is configured" in result.summary
     assert [f.rule_id for f in result.findings] == ["DB010"]
     assert "BO_SCRATCH_DATABASE_URL" in result.findings[0].message
     assert result.metrics["migration_round_trip"] == "skipped"
@@ -162,7 +163,7 @@ def test_a_non_sqlite_database_without_a_scratch_url_is_not_migrated_and_its_pas
     assert result.metrics["database"] == "postgresql://shop:***@db.internal:5432/shop"
 
 
-def test_models_without_alembic_are_reported_and_a_project_with_neither_is_skipped(tmp_path: Path) -> None:
+def test_models_without_alembic_are_reported_and_a_project_with_neither_is_not_applicable(tmp_path: Path) -> None:
     root = fixture("ok", tmp_path)
     (root / "alembic.ini").unlink()
     shutil.rmtree(root / "migrations")
@@ -171,7 +172,7 @@ def test_models_without_alembic_are_reported_and_a_project_with_neither_is_skipp
     result = gate(root, config)
     assert [(f.rule_id, f.path) for f in result.findings] == [("DB011", "library/models.py")]
     (root / "library" / "models.py").write_text("X = 1\n", encoding="utf-8")
-    assert gate(root, config).status == "skipped"
+    assert gate(root, config).status == "not-applicable"
 
 
 def test_an_interpreter_without_alembic_is_named_in_an_error(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def run(root: Path) -> GateResult:
 
 def pinned(findings: list[Finding]) -> list[dict[str, object]]:
     rows = [{"rule_id": f.rule_id, "severity": f.severity, "category": f.category, "path": f.path, "line": f.line,
-             "title": f.title} for f in findings]
+             "title": f.title, "fingerprint": f.fingerprint} for f in findings]
     return sorted(rows, key=lambda r: (str(r["path"]), r["line"] or 0, str(r["rule_id"]), str(r["title"])))
 
 
@@ -115,7 +115,7 @@ def test_flask_endpoints_need_a_summary_but_no_response_model(tmp_path: Path) ->
     assert result.status == "warn"
 
 
-def test_a_project_without_endpoints_is_skipped(tmp_path: Path) -> None:
+def test_a_project_without_endpoints_is_not_applicable(tmp_path: Path) -> None:
     (tmp_path / "lib.py").write_text("X = 1\n", encoding="utf-8")
     result = run(tmp_path)
-    assert (result.status, result.summary) == ("skipped", "no endpoints discovered")
+    assert (result.status, result.summary) == ("not-applicable", "no endpoints discovered")

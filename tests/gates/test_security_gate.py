@@ -52,7 +52,7 @@ def planted(root: Path) -> set[tuple[str, str, int]]:
 
 def golden(result: GateResult) -> list[dict[str, object]]:
     rows = [{"rule_id": f.rule_id, "severity": f.severity, "category": f.category, "path": f.path, "line": f.line,
-             "title": f.title} for f in result.findings]
+             "title": f.title, "fingerprint": f.fingerprint} for f in result.findings]
     return sorted(rows, key=lambda r: (str(r["path"]), int(str(r["line"])), str(r["rule_id"])))
 
 
@@ -275,7 +275,7 @@ def test_a_cancelled_run_stops_with_an_error(shop: Path) -> None:
     assert (result.status, result.summary) == ("error", "cancelled")
 
 
-def test_a_project_without_python_sources_is_skipped(tmp_path: Path) -> None:
+def test_a_project_without_python_sources_is_not_applicable(tmp_path: Path) -> None:
     result = run(tmp_path)
-    assert result.status == "skipped"
+    assert result.status == "not-applicable"
     assert "no Python source files" in result.summary
