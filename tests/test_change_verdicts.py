@@ -48,9 +48,11 @@ def cli(root: Path, *args: str) -> int:
 
 
 def task_for_the_demo(shop: Path) -> str:
+    """A new task for the demo's change, received and assigned; its id."""
     assert cli(shop, "task", "add", "Add pagination and filtering to GET /api/v1/products") == 0
-    assert cli(shop, "assign", "task-001-api") == 0
-    return "task-001-api"
+    task_id = sorted(p.stem for p in (shop / "ai-state" / "active" / "backend" / "tasks").glob("task-*.json"))[-1]
+    assert cli(shop, "assign", task_id) == 0
+    return task_id
 
 
 def report_of(path: Path) -> dict:
@@ -266,3 +268,24 @@ def test_a_base_tree_that_cannot_be_scanned_judges_every_finding_with_a_warning(
     assert any("could not be told apart" in note and "did not import" in note for note in report["notes"])
     security = report["gates"][0]
     assert security["judged"] == "project" and security["status"] == "fail"  # never a silent pass: SC201 counts
+
+
+def test_an_endpoint_the_change_added_and_removed_again_is_not_reported_as_gone(tmp_path: Path) -> None:
+    shop = git_shop(tmp_path)
+    task_id = task_for_the_demo(shop)
+    router = shop / ROUTER
+    before = router.read_text(encoding="utf-8")
+    router.write_text(before + '''
+
+@router.get("/featured", response_model=list[ProductRead])
+def list_featured(session: SessionDep) -> Sequence[Product]:
+    """Featured products."""
+    return product_service.list_products(session)
+''', encoding="utf-8")
+    out = tmp_path / "report.json"
+    cli(shop, "validate", task_id, "--gates", "docs", "--format", "json", "--output", str(out))
+    router.write_text(before, encoding="utf-8")  # the work in progress drops it again
+    cli(shop, "validate", task_id, "--gates", "docs", "--format", "json", "--output", str(out))
+    docs = report_of(out)["gates"][0]
+    assert [f["rule_id"] for f in docs["findings"]] == []
+    assert any("not in the base either" in note and "GET /api/v1/products/featured" in note for note in docs["notes"])

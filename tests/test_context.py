@@ -179,3 +179,14 @@ def test_outlines_withhold_secret_defaults_and_say_where() -> None:
     assert "live-key-123" not in text and "pepper" not in text and "AKIAIOSFODNN7EXAMPLEKEY1" not in text
     assert "mode: str='fast'" in text
     assert found.redacted == [(1, "TOKEN"), (2, "api_key"), (3, "salt"), (5, "literal")]
+
+
+def test_a_project_without_a_tests_folder_gets_a_package_with_no_tests_linked(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/items')\n"
+                                      "def items() -> list[int]:\n    return []\n", encoding="utf-8")
+    project = Project.open(tmp_path)
+    scan_project(project, mode="static")
+    task = receive_task(project, "Add pagination to GET /items").task
+    package = prepare_context(project, task.id).package
+    assert [e.path for e in package.endpoints.relevant] == ["/items"]
+    assert problems("context-package", package.model_dump(mode="json")) == []

@@ -119,12 +119,11 @@ class TestIndex:
 
     def __init__(self, root: Path, tests_dir: str) -> None:
         self.by_route: dict[str, list[Hit]] = {}
+        self.files: list[str] = []
+        self._patterns: dict[tuple[int, str], list[tuple[str | None, str, str]]] = {}
         folder = (root / tests_dir).resolve()
         if not folder.is_dir() or not folder.is_relative_to(root):
-            self.files: list[str] = []
-            return
-        self.files = []
-        self._patterns: dict[tuple[int, str], list[tuple[str | None, str, str]]] = {}
+            return  # no tests folder: no endpoint has tests
         for path in sorted(folder.rglob("*.py")):
             if not path.resolve().is_relative_to(root):
                 continue

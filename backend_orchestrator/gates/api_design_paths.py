@@ -22,7 +22,9 @@ House style. Where good APIs legitimately differ, an endpoint is judged against 
 majority convention (:func:`house_style`, measured over the non-probe endpoints the rules receive),
 and every message names that convention and its share. A dimension has a house convention that
 differs from the standard when at least :data:`HOUSE_MIN` cases are measured and at least
-:data:`HOUSE_PERCENT` % of them follow one alternative; otherwise the standard applies. The choice
+:data:`HOUSE_PERCENT` % of them follow one alternative (or at least half of them do, twice as many as
+follow the standard: a camelCase public API beside a few snake_case UI routes); otherwise the
+standard applies. The choice
 the standard makes is never reported, even against a house that does otherwise, unless mixing the
 two breaks the clients of that house (only the trailing slash does):
 
@@ -38,6 +40,9 @@ two breaks the clients of that house (only the trailing slash does):
 - segment case (AD003; measured per distinct multi-word segment, single words fit every style):
   standard lower kebab case. A snake_case or camelCase house accepts its style; kebab case is
   never reported; the other style, upper case and odd spellings are, with the house's spelling.
+- verbs in paths (AD001; measured per endpoint: does any segment start with a verb): standard
+  nouns. An RPC-style house (``POST /volumes/list``, ``/runs/get_plan``) accepts verbs: the HTTP
+  method does not carry the action there, and renaming one endpoint to a noun would be the odd one.
 - version prefix (AD005; measured per endpoint): standard versioned. An unversioned house gets
   one whole-API hit (its known debt, not a defect of each endpoint); so does an API with no
   versioned endpoint at all. Otherwise every unversioned endpoint is reported, naming the prefix
@@ -94,6 +99,7 @@ PLURAL, SINGULAR = "plural", "singular"
 CREATED, OK = "201", "200"
 KEBAB_CASE, SNAKE_CASE, CAMEL_CASE = "kebab-case", "snake_case", "camelCase"
 VERSIONED, UNVERSIONED = "versioned", "unversioned"
+NOUNS, VERBS_IN_PATHS = "resource nouns", "verbs (RPC style)"
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ class Convention:
         """The alternative the project clearly follows instead of the standard, else the standard."""
         if self.measured >= HOUSE_MIN:
             for choice, n in self.counts[1:]:
-                if 100 * n >= HOUSE_PERCENT * self.measured:
+                if 100 * n >= HOUSE_PERCENT * self.measured or (2 * n >= self.measured and n >= 2 * self.counts[0][1]):
                     return choice
         return self.standard
 
@@ -173,6 +179,7 @@ class HouseStyle:
     create: Convention  # 201 (or 202) | 200 on creates
     case: Convention  # kebab-case | snake_case | camelCase, multi-word segments
     version: Convention  # versioned | unversioned
+    verbs: Convention  # resource nouns | verbs in paths (an RPC-style API: /volumes/list, /runs/get_plan)
     version_prefix: str | None = None  # the prefix most versioned endpoints share (/api/v1)
 
 
@@ -304,6 +311,8 @@ def house_style(endpoints: list[Endpoint]) -> HouseStyle:
             if len(seg.parts) > 1:
                 case[seg.prefix] = segment_case(seg.bare)
     codes = [success_code(e) for e in creates(endpoints) if not is_probe(e.path)]
+    verbed = [VERBS_IN_PATHS if any(s.parts and s.parts[0] in VERBS for s in _named_segments(e)) else NOUNS
+              for e in api]
     prefixes = Counter(p for e in api if (p := _version_prefix(e)))
     return HouseStyle(
         slash=Convention.of("endpoints", NO_SLASH, [SLASH], (SLASH if e.path.endswith("/") else NO_SLASH for e in api)),
@@ -313,6 +322,7 @@ def house_style(endpoints: list[Endpoint]) -> HouseStyle:
         case=Convention.of("multi-word path segments", KEBAB_CASE, [SNAKE_CASE, CAMEL_CASE], case.values()),
         version=Convention.of("endpoints", VERSIONED, [UNVERSIONED],
                               (VERSIONED if is_versioned(e) else UNVERSIONED for e in api)),
+        verbs=Convention.of("endpoints", NOUNS, [VERBS_IN_PATHS], verbed),
         version_prefix=min(prefixes, key=lambda p: (-prefixes[p], p)) if prefixes else None)
 
 
@@ -331,7 +341,7 @@ def naming(endpoints: list[Endpoint], style: HouseStyle | None = None) -> list[H
         if key not in seen or hit.key() < seen[key].key():
             seen[key] = hit
 
-    slash, plural, case = style.slash, style.plural, style.case
+    slash, plural, case, verbs = style.slash, style.plural, style.case, style.verbs
     for ep in sorted(endpoints, key=lambda e: (e.file, e.line, e.method)):
         if is_probe(ep.path):
             continue
@@ -353,10 +363,12 @@ def naming(endpoints: list[Endpoint], style: HouseStyle | None = None) -> list[H
                 "with the Accept header (content negotiation).", f"File extension in {ep.path}", where)
         for seg in _named_segments(ep):
             subject = f"path prefix {seg.prefix}"
-            if seg.parts and seg.parts[0] in VERBS:
+            if seg.parts and seg.parts[0] in VERBS and verbs.house == NOUNS:
                 add("AD001", seg.prefix, ep, f"Path segment {seg.text!r} of {ep.ref} is a verb; name the resource "
                     "with a noun and let the HTTP method say the action (GET /orders, not /getOrders; "
-                    "POST /orders/{order_id}/cancellation, not /cancel).", f"Verb in path {seg.prefix}", subject)
+                    "POST /orders/{order_id}/cancellation, not /cancel)"
+                    + (f"; {verbs.tally(NOUNS)} of this project use nouns." if verbs.measured else "."),
+                    f"Verb in path {seg.prefix}", subject)
             spelling = segment_case(seg.bare)
             if spelling not in (KEBAB_CASE, case.house):
                 title = f"{spelling} segment in {seg.prefix}"

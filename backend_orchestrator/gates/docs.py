@@ -49,9 +49,22 @@ def _parse(root: Path, relpath: str, trees: dict[str, ast.Module | None]) -> ast
     return trees[relpath]
 
 
+def _returns_a_value(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether any ``return`` of the function itself (not of functions nested in it) gives a value."""
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            return True
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
 def _needs_no_model(root: Path, endpoint: Endpoint, trees: dict[str, ast.Module | None]) -> bool:
     """Whether the handler declares a non-JSON response class (decorator ``response_class=`` or return
-    annotation) or returns nothing (``-> None``), read with ``ast`` (each file parsed once per run)."""
+    annotation) or returns nothing (``-> None``, or no ``return`` with a value), read with ``ast`` (each
+    file parsed once per run)."""
     tree = _parse(root, endpoint.file, trees)
     if tree is None:
         return False
@@ -62,6 +75,8 @@ def _needs_no_model(root: Path, endpoint: Endpoint, trees: dict[str, ast.Module 
                         for k in d.keywords if k.arg == "response_class"]
             if isinstance(node.returns, ast.Constant) and node.returns.value is None:
                 return True
+            if node.returns is None and not _returns_a_value(node):
+                return True  # nothing to describe: the handler answers no body
             if node.returns is not None:
                 declared.append(node.returns)
             names = {n.id if isinstance(n, ast.Name) else n.attr for d in declared for n in ast.walk(d)

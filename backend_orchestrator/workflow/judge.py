@@ -144,6 +144,8 @@ class Judge:
 
     def _classify(self, gate_id: str, result: GateResult) -> GateResult:
         findings = result.findings
+        if gate_id == "docs":
+            result, findings = self._gone_since_base(result)
         if gate_id in baseline.CHECKED_AT_BASE:
             base = baseline.gate_result(self.base(), gate_id)
             known = {f.fingerprint for f in base.findings}
@@ -196,6 +198,22 @@ class Judge:
         metrics = {**result.metrics, "base_p95_ms": base.metrics.get("p95_ms")}
         evidence = [*result.evidence, str((now_file.parent / "compare-base.json").relative_to(self.root))]
         return result.model_copy(update={"findings": findings, "metrics": metrics, "evidence": evidence})
+
+    def _gone_since_base(self, result: GateResult) -> tuple[GateResult, list[Finding]]:
+        """DC004 says an endpoint is gone since the last scan; judged on a change, only an endpoint the base
+        had can be gone (one the change added and removed again is no loss). The others are left out, said
+        in a note."""
+        had = {fingerprint.endpoint_identity(e.ref) for e in self.base().registries.endpoints.endpoints}
+        kept: list[Finding] = []
+        dropped: list[Finding] = []
+        for f in result.findings:
+            new_then_gone = f.rule_id == "DC004" and f.endpoint and fingerprint.endpoint_identity(f.endpoint) not in had
+            (dropped if new_then_gone else kept).append(f)
+        if not dropped:
+            return result, result.findings
+        note = (f"{len(dropped)} endpoint(s) gone since the last scan were not in the base either (added and removed "
+                f"within the change), so they are not reported: {', '.join(str(f.endpoint) for f in dropped)}")
+        return result.model_copy(update={"findings": kept, "notes": [*result.notes, note]}), kept
 
     def _runtime_state(self, gate_id: str, finding: Finding, result: GateResult, notes: list[str]) -> str:
         if finding.rule_id == "TST001":

@@ -415,3 +415,24 @@ def test_the_house_style_takes_at_least_five_cases_and_sixty_percent_of_them() -
                                     endpoint("GET", "/api/v1/order_items", response_model="list[Item]")])
     assert (style.slash.measured, style.case.counts, style.plural.counts, style.version_prefix) == (
         2, (("kebab-case", 0), ("snake_case", 1), ("camelCase", 0)), (("plural", 1), ("singular", 0)), "/api/v1")
+
+
+def test_a_house_style_held_by_half_the_cases_and_twice_the_standard_counts_too() -> None:
+    camel = [endpoint("GET", f"/api/v2/{name}/{{item_id}}")
+             for name in ("dagRuns", "taskInstances", "importErrors", "eventLogs", "xcomEntries")]
+    snake = [endpoint("GET", f"/ui/{name}/{{item_id}}") for name in ("dag_stats", "latest_run", "next_runs")]
+    kebab = [endpoint("GET", "/api/v2/state-store/{key}")]
+    style = path_rules.house_style([*camel, *snake, *kebab])
+    assert (style.case.house, style.case.share("camelCase")) == ("camelCase", "5 of 9, 55 %")
+    new = endpoint("GET", "/api/v2/dags/{dag_id}/activeRuns", line=9)
+    assert [h for h in path_rules.naming([*camel, *snake, *kebab, new]) if "activeRuns" in h.message] == []
+
+
+def test_an_rpc_style_house_accepts_verbs_in_paths_and_a_resource_house_reports_them() -> None:
+    rpc = [endpoint("POST", f"/api/project/{{name}}/{what}") for what in
+           ("volumes/list", "volumes/get", "volumes/delete", "runs/get_plan", "fleets/apply", "secrets/get")]
+    new = endpoint("POST", "/api/project/{name}/volumes/list_all", line=9)
+    assert [h.rule for h in path_rules.naming([*rpc, new]) if h.rule == "AD001"] == []
+    nouns = [endpoint("GET", f"/api/v1/{what}") for what in ("orders", "products", "users", "carts", "invoices")]
+    [hit] = [h for h in path_rules.naming([*nouns, endpoint("POST", "/api/v1/orders/cancel")]) if h.rule == "AD001"]
+    assert "5 of 6 endpoints (83 %) of this project use nouns" in hit.message

@@ -119,3 +119,12 @@ def test_a_project_without_endpoints_is_not_applicable(tmp_path: Path) -> None:
     (tmp_path / "lib.py").write_text("X = 1\n", encoding="utf-8")
     result = run(tmp_path)
     assert (result.status, result.summary) == ("not-applicable", "no endpoints discovered")
+
+
+def test_a_handler_that_returns_nothing_needs_no_response_model(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.post('/jobs/run')\ndef run_jobs():\n"
+        "    '''Start the jobs.'''\n    print('started')\n\n\n@app.get('/jobs')\ndef jobs():\n"
+        "    '''The jobs.'''\n    return []\n", encoding="utf-8")
+    result = run(tmp_path)
+    assert [(f.rule_id, f.endpoint) for f in result.findings] == [("DC006", "GET /jobs")]
