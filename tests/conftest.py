@@ -4,6 +4,7 @@ in-memory MCP client on a server for it."""
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,12 @@ from backend_orchestrator.state import Project
 from .pg import PgServer, postgres_server
 
 REPO = Path(__file__).resolve().parents[1]
+
+# A short load profile for every test that does not set its own (the performance gate, the demo and the
+# stdio sessions would otherwise load for the default 15 s): the environment overrides the config for one
+# run, exactly as a user's BO_LOAD_* does, and reaches the subprocesses (CLI, demo, served MCP) too.
+os.environ.setdefault("BO_LOAD_SECONDS", "2")
+os.environ.setdefault("BO_LOAD_USERS", "2")
 
 
 @pytest.fixture

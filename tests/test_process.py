@@ -40,10 +40,10 @@ def _children_of_group_alive(marker: str) -> list[int]:
 def test_a_child_dies_with_the_server_that_started_it(tmp_path: Path) -> None:
     with subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path)]) as parent:
         deadline = time.monotonic() + 30
-        while not (tmp_path / "child.log").exists() and time.monotonic() < deadline:
+        # wait for the child process itself (its log file exists before it has exec'd its command line)
+        while not (children := [pid for pid in _children_of_group_alive("-c") if pid != parent.pid]):
+            assert time.monotonic() < deadline, "the child did not start"
             time.sleep(0.05)
-        children = [pid for pid in _children_of_group_alive("-c") if pid != parent.pid]
-        assert children, "the child did not start"
         parent.kill()  # SIGKILL: no cleanup code runs in the server
         parent.wait(timeout=10)
         deadline = time.monotonic() + 10

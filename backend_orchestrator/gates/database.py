@@ -5,7 +5,8 @@ What it does
     the backup into a scratch file and compares it with the original (tables, row counts,
     ``PRAGMA integrity_check``). On that scratch copy, in a subprocess of the target's interpreter
     (``database_probe.py``): ``alembic upgrade head`` → ``alembic check`` → schema inspection →
-    ``downgrade`` to the previous revision (``base`` with one revision) → ``upgrade head``. A missing
+    ``downgrade`` to the change's base revision when the run judges a change (every migration the change
+    added), else to the previous revision (``base`` with one revision) → ``upgrade head``. A missing
     SQLite file starts from an empty scratch database. Other databases are migrated only on the
     scratch database ``scratch_database_url`` names (``BO_SCRATCH_DATABASE_URL`` overrides it for one
     run); without one the round trip is skipped and a low finding says how to enable it. A scratch

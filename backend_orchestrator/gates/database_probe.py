@@ -5,7 +5,8 @@ environment variable ``BO_PROBE_URL`` (not on argv, where a password would show 
 
 Steps, each recorded in the JSON result: ``upgrade head`` → ``alembic check`` → schema inspection
 (SQLAlchemy inspector; ``PRAGMA integrity_check`` / ``foreign_key_check`` on SQLite) →
-``downgrade`` to the previous revision (or base) → ``upgrade head``.
+``downgrade`` to ``BO_DOWNGRADE_TO`` (the change's base revision, when the gate judges a change and it is
+a known revision other than the head), else to the previous revision (or base) → ``upgrade head``.
 
 Safety: every connection any engine opens in this process is checked against the scratch URL
 before it is made (a ``do_connect`` event on all engines: same backend, same SQLite file, or same
