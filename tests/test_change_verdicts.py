@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft4Validator, Draft202012Validator
 
 from backend_orchestrator.cli import main
 from backend_orchestrator.demo_change import ROUTER, SERVICE, TESTS, apply_pagination
@@ -120,6 +120,9 @@ async def test_a_correct_change_for_the_demos_task_is_done_and_the_shops_debt_is
         sarif = json.loads((shop / status["report_path"]).with_suffix(".sarif").read_text(encoding="utf-8"))
         states = {r.get("baselineState") for run in sarif["runs"] for r in run["results"]}
         assert {"unchanged", "absent"} <= states
+        assert all(r["partialFingerprints"]["backendOrchestrator/v1"] for run in sarif["runs"] for r in run["results"])
+        official = json.loads((REPO / "tests" / "data" / "sarif-2.1.0-rtm.5.json").read_text(encoding="utf-8"))
+        assert list(Draft4Validator(official).iter_errors(sarif)) == []
         (shop / SERVICE).write_text((shop / SERVICE).read_text(encoding="utf-8") + "\n# later\n", encoding="utf-8")
         stale = await call("get_task", {"task_id": task_id})
         assert stale["stale"] is True and "validate again" in stale["stale_reason"]

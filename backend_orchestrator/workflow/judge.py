@@ -114,9 +114,10 @@ class Judge:
         except baseline.BaseUnavailable:
             return None
         models = {m.file for m in self.registries.models.models}
-        migrations = ("migrations/", "alembic/", "versions/")
-        if any(f in models or f.endswith(("alembic.ini", "env.py")) or any(m in f for m in migrations)
-               for f in changed):
+        folder = self.registries.models.migrations.directory
+        folders = (folder.rstrip("/") + "/",) if folder else ("migrations/", "alembic/", "versions/")
+        ini = self.config.alembic_config or "alembic.ini"
+        if any(f in models or f == ini or any(f.startswith(d) or f"/{d}" in f for d in folders) for f in changed):
             return None
         return "the change touches no migration, model or Alembic file: there is no migration round trip to run"
 
@@ -124,7 +125,7 @@ class Judge:
         """Changed files that are not Python (alembic.ini), relative to the project."""
         done = baseline._git(self.root, "-c", "core.quotepath=off", "diff", "--name-only", "--relative",
                              self.commit, "--")
-        return set(done.stdout.split()) if done.returncode == 0 else set()
+        return {line for line in done.stdout.splitlines() if line} if done.returncode == 0 else set()
 
     # -- judging ---------------------------------------------------------------------------------
     def __call__(self, gate_id: str, result: GateResult) -> GateResult:
