@@ -7,9 +7,10 @@ repository), on a copy of its unpacked distribution made a git repository with o
   1. `backend-orchestrator.toml`: its `source`, and `gates.api` = the static gates (api-design, security,
      architecture, docs) — the runtime gates need the app's dependencies, which are not installed;
   2. `scan`, `task add` (an api task naming the new endpoint), `assign`;
-  3. the corpus's *good* change (a new endpoint in the file's own style), then `validate TASK` three times:
-     judged on the whole project (`--scope project`: what the same run costs without a baseline), on the
-     change with an empty baseline cache (cold), and again (warm: the base's findings cached);
+  3. the corpus's *good* change (a new endpoint in the file's own style), then, `--repeat` times (3), a new
+     task validated three ways: judged on the whole project (`--scope project`: what the same run costs
+     without a baseline), on the change with an empty baseline cache (cold), and again (warm: the base's
+     findings cached); the medians are reported;
   4. each *bad* variant (the same change with one planted defect), on a reset tree, a new task: the verdict
      and the findings judged new.
 
@@ -27,6 +28,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,26 +119,32 @@ def _debt(report: dict[str, Any]) -> dict[str, int]:
     return {g["gate"]: len(g["findings"]) for g in report["gates"]}
 
 
-def measure(app: dict[str, Any], cache: Path, work: Path) -> dict[str, Any]:
+def measure(app: dict[str, Any], cache: Path, work: Path, repeat: int = 1) -> dict[str, Any]:
     root = _prepare(app, cache, work)
     change = app["change"]
     row: dict[str, Any] = {"app": app["name"], "framework": app["framework"], "version": app["version"]}
     apply_change(root, app, "good")
-    task = _task(root, app, change["endpoint"])
-    project_s, whole = _validate(root, task, "--scope", "project")
+    cache = root / "ai-state" / "active" / "backend" / ".cache" / "baseline"
+    project_times, cold_times, warm_times = [], [], []
+    for _ in range(repeat):  # interleaved, so that a busy moment of the machine spreads over all three
+        project_s, whole = _validate(root, _task(root, app, change["endpoint"]), "--scope", "project")
+        shutil.rmtree(cache, ignore_errors=True)
+        cold_s, cold = _validate(root, _task(root, app, change["endpoint"]), "--scope", "change")
+        warm_s, _ = _validate(root, _task(root, app, change["endpoint"]), "--scope", "change")
+        project_times.append(project_s)
+        cold_times.append(cold_s)
+        warm_times.append(warm_s)
+    project_s, cold_s, warm_s = (statistics.median(t) for t in (project_times, cold_times, warm_times))
     row["endpoints"] = next((g["metrics"].get("endpoints") for g in whole["gates"] if g["gate"] == "docs"), None)
     row["findings_whole_project"] = _debt(whole)
-    shutil.rmtree(root / "ai-state" / "active" / "backend" / ".cache" / "baseline", ignore_errors=True)
-    cold_s, cold = _validate(root, task, "--scope", "change")
-    warm_task = _task(root, app, change["endpoint"])  # the first is done now (or failed): a second, same base
-    warm_s, _ = _validate(root, warm_task, "--scope", "change")
     existing = sum(g["counts"]["existing"] for g in cold["gates"])
     row["good"] = {"verdict": cold["verdict"], "new": _shown(_new(cold)), "existing": existing,
                    # every finding of the whole-project run is either existing debt or new in the change run
                    "debt_counted_right": existing + len(_new(cold)) == sum(_debt(whole).values()),
                    "fixed": sum(g["counts"]["fixed"] for g in cold["gates"]), "notes": cold["notes"]}
-    row["cost"] = {"project_s": project_s, "cold_s": cold_s, "warm_s": warm_s,
-                   "cold_ratio": round(cold_s / project_s, 2), "warm_ratio": round(warm_s / project_s, 2)}
+    row["cost"] = {"project_s": project_s, "cold_s": cold_s, "warm_s": warm_s, "repeat": repeat,
+                   "cold_ratio": round(cold_s / project_s, 2), "warm_ratio": round(warm_s / project_s, 2),
+                   "runs": {"project": project_times, "cold": cold_times, "warm": warm_times}}
     row["bad"] = {}
     for variant in change.get("bad", {}):
         _reset(root)
@@ -150,6 +158,7 @@ def measure(app: dict[str, Any], cache: Path, work: Path) -> dict[str, Any]:
         # the verdict fails because of the planted defect, and every new finding lies in the code the variant added
         row["bad"][variant] = {"verdict": report["verdict"], "new": _shown(new), "planted": planted,
                                "planted_seen": any(f["rule"] == planted and f["blocking"] for f in new),
+                               "planted_advisory": any(f["rule"] == planted and not f["blocking"] for f in new),
                                "outside_the_change": _shown(elsewhere),
                                "fails_on_it_alone": report["verdict"] == "fail" and not elsewhere
                                and any(f["rule"] == planted and f["blocking"] for f in new)}
@@ -164,13 +173,13 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         bad = row["bad"].get(variant)
         if bad is None:
             return "–"
-        mark = ("fails on it alone" if bad["fails_on_it_alone"] else "**not seen**" if not bad["planted_seen"]
-                else "fails, with findings elsewhere")
+        mark = ("fails on it alone" if bad["fails_on_it_alone"] else "fails, with findings elsewhere"
+                if bad["planted_seen"] else "seen, advisory only" if bad.get("planted_advisory") else "**not seen**")
         return f"{bad['verdict']}: {mark}"
 
     for r in rows:
         good = r["good"]
-        lines.append(f"| {r['app']} {r['version']} ({r['framework']}) | {r['endpoints']} | {good['existing']} "
+        lines.append(f"| {r['app']} {r['version']} ({r['framework']}) | {r['endpoints'] or '–'} | {good['existing']} "
                      f"| {good['verdict']} ({len(good['new'])} new, {good['fixed']} fixed) "
                      f"| {cell(r, 'sql_fstring')} | {cell(r, 'unauthenticated_delete')} "
                      f"| {cell(r, 'unpaginated_list')} | "
@@ -182,6 +191,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="timed validations of each kind (median reported)")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
     apps = [a for a in load_apps() if not args.names or a["name"] in args.names]
@@ -190,7 +200,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bo-brownfield-") as work:
         for app in apps:
             try:
-                rows.append(measure(app, cache, Path(work)))
+                rows.append(measure(app, cache, Path(work), args.repeat))
             except Exception as exc:  # one app's failure is a result, not the end of the benchmark
                 rows.append({"app": app["name"], "error": f"{type(exc).__name__}: {exc}"[:1000]})
             print(f"{app['name']}: done", file=sys.stderr, flush=True)

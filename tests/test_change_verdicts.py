@@ -212,7 +212,7 @@ def test_a_required_gate_skipped_for_missing_configuration_does_not_count_as_pas
     performance = next(g for g in report["gates"] if g["gate"] == "performance")
     assert performance["status"] == "skipped" and "`app`" in performance["summary"]
     assert (report["verdict"], report["missing_gates"]) == ("incomplete", ["performance"])
-    assert any("performance: no `app` in the config" in note for note in report["notes"])
+    assert any("performance skipped: no `app` in the config" in note for note in report["notes"])
     task = json.loads((shop / "ai-state/active/backend/tasks" / f"{task_id}.json").read_text(encoding="utf-8"))
     assert task["status"] == "in_progress"
 

@@ -373,8 +373,10 @@ def _finish(project: Project, run: runs.Run, results: list[GateResult]) -> None:
 def _missing_note(missing: list[str], results: list[GateResult]) -> str:
     """What the required gates the run did not cover need, in one sentence."""
     by_gate = {r.gate: r for r in results}
-    parts = [f"{g}: {by_gate[g].summary}" if g in by_gate else f"{g}: not run (validate with all required gates)"
-             for g in missing]
+    not_run = [g for g in missing if g not in by_gate]
+    parts = [f"{g} skipped: {by_gate[g].summary}" for g in missing if g in by_gate]
+    if not_run:
+        parts.insert(0, f"not run: {', '.join(not_run)} (validate with all the task's gates)")
     return "required gates not covered — " + "; ".join(parts)
 
 
