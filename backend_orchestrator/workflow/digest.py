@@ -57,8 +57,7 @@ def findings_page(report: ValidationReport, state: str, page: int) -> dict[str, 
         if state in ("fixed", "all"):
             chosen += gate.fixed if state == "fixed" else [*gate.findings, *gate.fixed]
         else:
-            chosen += [f for f in gate.findings
-                       if (f.baseline_state or "new") == state or (state == "new" and gate.judged == "project")]
+            chosen += [f for f in gate.findings if (f.baseline_state or "new") == state]  # None: judged whole
     pages = max(1, -(-len(chosen) // PAGE))
     if not 1 <= page <= pages:
         raise InvalidArgument(f"page {page!r} is out of range: {state} findings fill pages 1..{pages}")

@@ -71,7 +71,7 @@ def _missing(required: list[str], results: list[GateResult]) -> list[str]:
     return [g for g in required if g not in ran or ran[g] == "skipped"]
 
 
-def _required(project: Project, task: Task | None, chosen: list[str], requested: list[str] | None) -> list[str]:
+def _required(project: Project, task: Task | None, chosen: list[str]) -> list[str]:
     """A task's assignment's gates (else its kind's); a whole-project run's own gates."""
     if task is None:
         return list(chosen)
@@ -232,7 +232,7 @@ def start_validation(project: Project, task_id: str | None, gates: list[str] | N
         if existing:
             return existing, True
     plan = _plan(project, task, scope, baseline)
-    required = _required(project, task, chosen, gates)
+    required = _required(project, task, chosen)
     run_id = project.new_id("run")
     evidence = store.artifacts(owner, "runs", run_id)
     if task_id is not None:

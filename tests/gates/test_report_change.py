@@ -192,3 +192,22 @@ def test_the_measured_summary_shows_the_baseline_and_the_split_per_gate() -> Non
     assert "api-design 0 / 4 / 1, none in docs" in measured(with_docs)
     project = change_report().model_copy(update={"scope": "project", "baseline": None})
     assert "baseline" not in measured(project) and "new / existing / fixed" not in measured(project)
+
+
+def test_pages_of_findings_by_state_and_their_errors() -> None:
+    import pytest
+
+    from backend_orchestrator.errors import InvalidArgument, OrchestratorError
+    from backend_orchestrator.workflow.digest import findings_page, more_line
+
+    report = change_report()
+    existing = findings_page(report, "existing", 1)
+    assert existing["total"] == sum(g.counts.existing for g in report.gates) and existing["pages"] == 1
+    assert {f["baseline_state"] for f in existing["findings"]} == {"existing"}
+    assert findings_page(report, "all", 1)["total"] == sum(len(g.findings) + len(g.fixed) for g in report.gates)
+    assert "backend://reports/task-001-api/findings/{state}/{page}" in more_line(digest(report),
+                                                                                "backend://reports/task-001-api")
+    with pytest.raises(InvalidArgument, match=r"page 2 is out of range: existing findings fill pages 1\.\.1"):
+        findings_page(report, "existing", 2)
+    with pytest.raises(OrchestratorError, match="'old'"):
+        findings_page(report, "old", 1)
