@@ -292,3 +292,29 @@ def list_featured(session: SessionDep) -> Sequence[Product]:
     docs = report_of(out)["gates"][0]
     assert [f["rule_id"] for f in docs["findings"]] == []
     assert any("not in the base either" in note and "GET /api/v1/products/featured" in note for note in docs["notes"])
+
+
+def test_a_statically_scanned_base_is_exported_in_part_until_a_gate_runs_its_code(tmp_path: Path) -> None:
+    from backend_orchestrator.contracts.config import ProjectConfig
+    from backend_orchestrator.workflow import baseline
+
+    root = tmp_path / "repo"
+    files = {"pyproject.toml": "[project]\nname = 'x'\n", "app/__init__.py": "", "app/api.py": "X = 1\n",
+             "docs/big/guide.md": "# a lot of prose\n", "deploy/prod.key": "-----BEGIN PRIVATE KEY-----\n",
+             "deploy/.gitignore": "*.tmp\n", "tests/test_x.py": "def test_x():\n    pass\n"}
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    commit = git(root, "rev-parse", "HEAD")
+    state = root / "ai-state" / "active" / "backend"
+    base = baseline.prepare(root, state, commit, ProjectConfig(source=["app"]), "static")
+    exported = sorted(p.relative_to(base.tree).as_posix() for p in base.tree.rglob("*") if p.is_file())
+    assert exported == ["app/__init__.py", "app/api.py", "deploy/.gitignore", "deploy/prod.key", "pyproject.toml"]
+    assert base.complete is False
+    base.ensure_complete()
+    assert (base.tree / "tests" / "test_x.py").is_file() and (base.tree / "docs" / "big" / "guide.md").is_file()
+    again = baseline.prepare(root, state, commit, ProjectConfig(source=["app"]), "static")
+    assert again.complete and again.cached

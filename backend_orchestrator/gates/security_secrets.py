@@ -202,6 +202,15 @@ class SecretFiles:
     ignored: list[str] = field(default_factory=list)
 
 
+def secret_file_kind(name: str) -> str | None:
+    """``env`` for an env file name (`.env`, `.env.*`, `*.env`), ``key`` for a private key's, else None."""
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return "env"
+    if name in _KEY_NAMES or name.endswith((".pem", ".key", ".p12", ".pfx")):
+        return "key"
+    return None
+
+
 def secret_files(root: Path) -> SecretFiles:
     """Env files (`.env`, `.env.*`, `*.env`) and private-key files anywhere in the project, minus
     virtualenvs, dependencies, ai-state and files the project's .gitignore excludes."""
@@ -210,15 +219,14 @@ def secret_files(root: Path) -> SecretFiles:
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not os.path.islink(Path(dirpath, d)))
         for name in sorted(filenames):
             path = Path(dirpath, name)
-            is_env = name == ".env" or name.startswith(".env.") or name.endswith(".env")
-            is_key = name in _KEY_NAMES or name.endswith((".pem", ".key", ".p12", ".pfx"))
-            if not (is_env or is_key) or path.is_symlink():
+            kind = secret_file_kind(name)
+            if kind is None or path.is_symlink():
                 continue
             rel = path.relative_to(root).as_posix()
             if _git_ignored(root, rel):
                 found.ignored.append(rel)
             else:
-                (found.env if is_env else found.keys).append(path)
+                (found.env if kind == "env" else found.keys).append(path)
     return found
 
 

@@ -7,8 +7,11 @@ repository) into ``ai-state/active/backend/.cache/baseline/<commit>/tree`` (git-
 working copy's git-ignored ``.env`` files copied beside it so the base app imports the way the
 current one does. There it is scanned in the mode the current tree was (static, or dynamic when the
 current app imported), and the gates that compare by fingerprint (the static ones and ``database``;
-see :data:`CHECKED_AT_BASE`) run on it. Everything is cached per base commit — the tree and the scan
-once, each gate's result per gate configuration — and reused by later runs and other tasks with the
+see :data:`CHECKED_AT_BASE`) run on it. A tree scanned statically, whose config names its
+``source``, is exported in part first — what the static gates read: those folders, the top-level
+files, env and key files and .gitignore files — and whole when a gate runs the base's code (its
+tests, its migrations). Everything is cached per base commit — the tree and the scan once, each
+gate's result per gate configuration — and reused by later runs and other tasks with the
 same base; the cache keeps the newest :data:`KEEP` commits.
 
 What cannot be prepared (git missing, an unknown commit, a base app that no longer imports while the
@@ -95,7 +98,24 @@ class BaseTree:
     openapi: Path | None = None  # the base's OpenAPI document (dynamic scans)
     cached: bool = False
     seconds: float = 0.0
+    complete: bool = True  # False: only what the static gates read was exported (see prepare)
+    root: Path | None = None  # the project the tree was exported from
     _results: dict[str, GateResult] = field(default_factory=dict)
+
+    def ensure_complete(self) -> None:
+        """The whole tree, for the gates that run the base's code (its tests, its migrations, its app)."""
+        from filelock import FileLock
+
+        if self.complete:
+            return
+        assert self.root is not None
+        with FileLock(str(self.folder.parent / f".{self.commit}.lock"), timeout=600):
+            if (self.folder / "tree.ok").read_text(encoding="utf-8").split()[-1:] != ["complete"]:
+                started = time.perf_counter()
+                _export(self.root, self.commit, self.tree)
+                (self.folder / "tree.ok").write_text(f"{self.commit} complete\n", encoding="utf-8")
+                self.seconds += time.perf_counter() - started
+        self.complete = True
 
     def context(self, gate_id: str) -> GateContext:
         evidence = self.folder / "evidence" / gate_id
@@ -111,17 +131,38 @@ def _prefix(root: Path) -> str:
     return done.stdout.strip()
 
 
-def _export(root: Path, commit: str, tree: Path) -> None:
-    """``git archive`` of the project's folder at ``commit`` into ``tree`` (replaced whole, never partly)."""
+def _static_paths(root: Path, treeish: str, source: list[str]) -> list[str]:
+    """What the static gates read of a tree whose backend lies in ``source``: those folders, the files at
+    the top (configuration), every env and private-key file (the security gate looks for them anywhere)
+    and the .gitignore files that say which of those are ignored."""
+    from ..gates.security_secrets import secret_file_kind
+
+    done = _git(root, "-c", "core.quotepath=off", "ls-tree", "-r", "--name-only", treeish, timeout=120)
+    if done.returncode != 0:
+        raise BaseUnavailable(f"git ls-tree of {treeish} failed: {done.stderr.strip()[:200]}")
+    folders = [s.strip("/") for s in source if s.strip("/") not in ("", ".")]
+    files = []
+    for name in done.stdout.splitlines():
+        inside = any(name == f or name.startswith(f + "/") for f in folders)
+        base = name.rsplit("/", 1)[-1]
+        if name and not inside and ("/" not in name or secret_file_kind(base) or base == ".gitignore"):
+            files.append(name)
+    return [*folders, *files]
+
+
+def _export(root: Path, commit: str, tree: Path, source: list[str] | None = None) -> None:
+    """``git archive`` of the project's folder at ``commit`` into ``tree`` (replaced whole, never partly);
+    with ``source``, only what the static gates read of it (:func:`_static_paths`)."""
     prefix = _prefix(root)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=tree.parent))
     try:
         archive = staging / "tree.tar"
         git = shutil.which("git")
         assert git is not None  # _prefix ran git
+        paths = ["--", *_static_paths(root, f"{commit}:{prefix}", source)] if source else []
         with archive.open("wb") as out:
-            done = subprocess.run([git, "archive", "--format=tar", f"{commit}:{prefix}"], cwd=root, stdout=out,
-                                  stderr=subprocess.PIPE, timeout=300, check=False)
+            done = subprocess.run([git, "archive", "--format=tar", f"{commit}:{prefix}", *paths], cwd=root,
+                                  stdout=out, stderr=subprocess.PIPE, timeout=300, check=False)
         if done.returncode != 0:
             raise BaseUnavailable(f"git archive of {commit[:12]} failed: "
                                   f"{done.stderr.decode(errors='replace').strip()[:200]}")
@@ -130,10 +171,9 @@ def _export(root: Path, commit: str, tree: Path) -> None:
             tar.extractall(unpacked, filter="data")  # no absolute paths, links out or devices
         shutil.rmtree(unpacked / "ai-state", ignore_errors=True)  # the base's own state is not its code
         for name in os.listdir(root):  # the working copy's ignored env files: the base app imports like ours
-            source = root / name
-            if _ENV_FILES.match(name) and source.is_file() and not source.is_symlink() \
-                    and not (unpacked / name).exists():
-                shutil.copyfile(source, unpacked / name)
+            env = root / name
+            if _ENV_FILES.match(name) and env.is_file() and not env.is_symlink() and not (unpacked / name).exists():
+                shutil.copyfile(env, unpacked / name)
         shutil.rmtree(tree, ignore_errors=True)
         unpacked.replace(tree)
     finally:
@@ -205,11 +245,15 @@ def prepare(root: Path, state_dir: Path, commit: str, config: ProjectConfig, mod
         os.utime(folder)
         _evict(cache, folder)
         tree = folder / "tree"
-        cached = (folder / "tree.ok").is_file() and tree.is_dir()
-        if not cached:
-            (folder / "tree.ok").unlink(missing_ok=True)
-            _export(root, commit, tree)
-            (folder / "tree.ok").write_text(commit + "\n", encoding="utf-8")
+        marker = folder / "tree.ok"
+        cached = marker.is_file() and tree.is_dir()
+        partial = mode == "static" and bool(config.source)  # a dynamic scan imports the base: all of it
+        if not cached or (not partial and marker.read_text(encoding="utf-8").split()[-1:] != ["complete"]):
+            marker.unlink(missing_ok=True)
+            _export(root, commit, tree, config.source if partial else None)
+            marker.write_text(f"{commit} {'static' if partial else 'complete'}\n", encoding="utf-8")
+            cached = False
+        complete = marker.read_text(encoding="utf-8").split()[-1:] == ["complete"]
         scan_file = folder / f"scan-{mode}-{_key(__version__, config.model_dump(mode='json'))}.json"
         if scan_file.is_file():
             data = json.loads(scan_file.read_text(encoding="utf-8"))
@@ -231,7 +275,7 @@ def prepare(root: Path, state_dir: Path, commit: str, config: ProjectConfig, mod
     openapi = folder / "openapi.json"
     return BaseTree(commit=commit, folder=folder, tree=tree, config=config, registries=regs, mode=mode,
                     openapi=openapi if mode == "dynamic" and openapi.is_file() else None, cached=cached,
-                    seconds=round(time.perf_counter() - started, 3))
+                    seconds=round(time.perf_counter() - started, 3), complete=complete, root=root)
 
 
 def _write(path: Path, data: Any) -> None:
@@ -244,6 +288,7 @@ def run_at_base(base: BaseTree, gate_id: str) -> GateResult:
     """``gate_id`` run on the base tree now, not cached (a measurement of this machine at this time)."""
     from ..gates import get_gate, run_gate
 
+    base.ensure_complete()
     started = time.perf_counter()
     result = run_gate(get_gate(gate_id), base.context(gate_id))
     base.seconds += time.perf_counter() - started
@@ -265,6 +310,8 @@ def gate_result(base: BaseTree, gate_id: str) -> GateResult:
         if path.is_file():
             result = GateResult.model_validate_json(path.read_text(encoding="utf-8"))
         else:
+            if get_gate(gate_id).runtime:  # it runs the base's code: the whole tree, not the static gates' part
+                base.ensure_complete()
             started = time.perf_counter()
             result = run_gate(get_gate(gate_id), base.context(gate_id))
             base.seconds += time.perf_counter() - started
