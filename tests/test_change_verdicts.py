@@ -301,7 +301,8 @@ def test_a_statically_scanned_base_is_exported_in_part_until_a_gate_runs_its_cod
     root = tmp_path / "repo"
     files = {"pyproject.toml": "[project]\nname = 'x'\n", "app/__init__.py": "", "app/api.py": "X = 1\n",
              "docs/big/guide.md": "# a lot of prose\n", "deploy/prod.key": "-----BEGIN PRIVATE KEY-----\n",
-             "deploy/.gitignore": "*.tmp\n", "tests/test_x.py": "def test_x():\n    pass\n"}
+             "deploy/.gitignore": "*.tmp\n", "tests/test_x.py": "def test_x():\n    pass\n",
+             "app/templates/page.html": "<p>{{ x }}</p>\n", "app/locale/de.po": "msgid \"x\"\n"}
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
@@ -312,9 +313,10 @@ def test_a_statically_scanned_base_is_exported_in_part_until_a_gate_runs_its_cod
     state = root / "ai-state" / "active" / "backend"
     base = baseline.prepare(root, state, commit, ProjectConfig(source=["app"]), "static")
     exported = sorted(p.relative_to(base.tree).as_posix() for p in base.tree.rglob("*") if p.is_file())
-    assert exported == ["app/__init__.py", "app/api.py", "deploy/.gitignore", "deploy/prod.key", "pyproject.toml"]
+    assert exported == ["app/__init__.py", "app/api.py", "deploy/.gitignore", "deploy/prod.key", "pyproject.toml",
+                        "tests/test_x.py"]  # what a static scan and the static gates read, not templates or data
     assert base.complete is False
     base.ensure_complete()
-    assert (base.tree / "tests" / "test_x.py").is_file() and (base.tree / "docs" / "big" / "guide.md").is_file()
+    assert (base.tree / "app" / "templates" / "page.html").is_file() and (base.tree / "docs/big/guide.md").is_file()
     again = baseline.prepare(root, state, commit, ProjectConfig(source=["app"]), "static")
     assert again.complete and again.cached

@@ -7,10 +7,10 @@ repository) into ``ai-state/active/backend/.cache/baseline/<commit>/tree`` (git-
 working copy's git-ignored ``.env`` files copied beside it so the base app imports the way the
 current one does. There it is scanned in the mode the current tree was (static, or dynamic when the
 current app imported), and the gates that compare by fingerprint (the static ones and ``database``;
-see :data:`CHECKED_AT_BASE`) run on it. A tree scanned statically, whose config names its
-``source``, is exported in part first — what the static gates read: those folders, the top-level
-files, env and key files and .gitignore files — and whole when a gate runs the base's code (its
-tests, its migrations). Everything is cached per base commit — the tree and the scan once, each
+see :data:`CHECKED_AT_BASE`) run on it. A tree scanned statically is exported in part first — what
+a static scan and the static gates read: Python files, configuration files, the top-level files, env
+and key files, .gitignore files — and whole when a gate runs the base's code (its tests, its
+migrations). Everything is cached per base commit — the tree and the scan once, each
 gate's result per gate configuration — and reused by later runs and other tasks with the
 same base; the cache keeps the newest :data:`KEEP` commits.
 
@@ -131,44 +131,45 @@ def _prefix(root: Path) -> str:
     return done.stdout.strip()
 
 
-def _static_paths(root: Path, treeish: str, source: list[str]) -> list[str]:
-    """What the static gates read of a tree whose backend lies in ``source``: those folders, the files at
-    the top (configuration), every env and private-key file (the security gate looks for them anywhere)
-    and the .gitignore files that say which of those are ignored."""
+_READ_SUFFIXES = (".py", ".pyi", ".ini", ".cfg", ".toml")
+
+
+def _read_statically(name: str) -> bool:
+    """Whether a static scan or a static gate reads this file of a tree: its Python files and the
+    configuration beside them (alembic.ini, pyproject.toml, setup.cfg), the files at the top, every env
+    and private-key file (the security gate looks for them anywhere) and the .gitignore files that say
+    which are ignored — not templates, assets, translations or data, which can be most of its bytes."""
     from ..gates.security_secrets import secret_file_kind
 
-    done = _git(root, "-c", "core.quotepath=off", "ls-tree", "-r", "--name-only", treeish, timeout=120)
-    if done.returncode != 0:
-        raise BaseUnavailable(f"git ls-tree of {treeish} failed: {done.stderr.strip()[:200]}")
-    folders = [s.strip("/") for s in source if s.strip("/") not in ("", ".")]
-    files = []
-    for name in done.stdout.splitlines():
-        inside = any(name == f or name.startswith(f + "/") for f in folders)
-        base = name.rsplit("/", 1)[-1]
-        if name and not inside and ("/" not in name or secret_file_kind(base) or base == ".gitignore"):
-            files.append(name)
-    return [*folders, *files]
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    return ("/" not in name.rstrip("/") or name.endswith(_READ_SUFFIXES) or secret_file_kind(base) is not None
+            or base == ".gitignore")
 
 
-def _export(root: Path, commit: str, tree: Path, source: list[str] | None = None) -> None:
-    """``git archive`` of the project's folder at ``commit`` into ``tree`` (replaced whole, never partly);
-    with ``source``, only what the static gates read of it (:func:`_static_paths`)."""
+def _export(root: Path, commit: str, tree: Path, partial: bool = False) -> None:
+    """The project's folder at ``commit`` (``git archive``, streamed) into ``tree``, replaced whole, never
+    partly; ``partial``: only the files a static scan and the static gates read (:func:`_read_statically`)."""
     prefix = _prefix(root)
+    git = shutil.which("git")
+    assert git is not None  # _prefix ran git
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=tree.parent))
+    unpacked = staging / "tree"
     try:
-        archive = staging / "tree.tar"
-        git = shutil.which("git")
-        assert git is not None  # _prefix ran git
-        paths = ["--", *_static_paths(root, f"{commit}:{prefix}", source)] if source else []
-        with archive.open("wb") as out:
-            done = subprocess.run([git, "archive", "--format=tar", f"{commit}:{prefix}", *paths], cwd=root,
-                                  stdout=out, stderr=subprocess.PIPE, timeout=300, check=False)
-        if done.returncode != 0:
-            raise BaseUnavailable(f"git archive of {commit[:12]} failed: "
-                                  f"{done.stderr.decode(errors='replace').strip()[:200]}")
-        unpacked = staging / "tree"
-        with tarfile.open(archive) as tar:
-            tar.extractall(unpacked, filter="data")  # no absolute paths, links out or devices
+        with subprocess.Popen([git, "archive", "--format=tar", f"{commit}:{prefix}"], cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) as archive:
+            assert archive.stdout is not None
+            try:
+                with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
+                    for member in tar:
+                        if member.isdir() or not partial or _read_statically(member.name):
+                            tar.extract(member, unpacked, filter="data")  # no absolute paths, links out, devices
+            except tarfile.TarError as exc:
+                archive.kill()
+                raise BaseUnavailable(f"the export of {commit[:12]} could not be read: {exc}") from None
+            error = archive.stderr.read().decode(errors="replace") if archive.stderr else ""
+        if archive.returncode != 0:
+            raise BaseUnavailable(f"git archive of {commit[:12]} failed: {error.strip()[:200]}")
+        unpacked.mkdir(exist_ok=True)  # an empty tree is still a tree
         shutil.rmtree(unpacked / "ai-state", ignore_errors=True)  # the base's own state is not its code
         for name in os.listdir(root):  # the working copy's ignored env files: the base app imports like ours
             env = root / name
@@ -247,10 +248,10 @@ def prepare(root: Path, state_dir: Path, commit: str, config: ProjectConfig, mod
         tree = folder / "tree"
         marker = folder / "tree.ok"
         cached = marker.is_file() and tree.is_dir()
-        partial = mode == "static" and bool(config.source)  # a dynamic scan imports the base: all of it
+        partial = mode == "static"  # a dynamic scan imports the base: all of it
         if not cached or (not partial and marker.read_text(encoding="utf-8").split()[-1:] != ["complete"]):
             marker.unlink(missing_ok=True)
-            _export(root, commit, tree, config.source if partial else None)
+            _export(root, commit, tree, partial)
             marker.write_text(f"{commit} {'static' if partial else 'complete'}\n", encoding="utf-8")
             cached = False
         complete = marker.read_text(encoding="utf-8").split()[-1:] == ["complete"]
