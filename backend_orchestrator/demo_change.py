@@ -1,5 +1,7 @@
 """The change the demo makes where an agent would: pagination on ``GET /api/v1/products`` of examples/shop,
-written in the shop's own style, with a test.
+written in the shop's own style, with a test. ``offset`` is bounded like the shop's ids (``MAX_INT``): an
+unbounded one lets a client ask SQLite for an offset beyond its integer range, a 500 the contract tests
+find.
 
 The demo applies it between ``assign_skill`` and ``validate_results`` so the verdict judges a real
 change; the acceptance tests apply it (and variants with one planted defect) to copies of the shop.
@@ -17,6 +19,8 @@ _EDITS: dict[str, list[tuple[str, str]]] = {
     ROUTER: [
         ("from fastapi import APIRouter, HTTPException, status\n",
          "from fastapi import APIRouter, HTTPException, Query, status\n"),
+        ("from shop.schemas import ProductCreate, ProductRead, ProductUpdate, RowId, error_responses\n",
+         "from shop.schemas import MAX_INT, ProductCreate, ProductRead, ProductUpdate, RowId, error_responses\n"),
         ('''@router.get("", response_model=list[ProductRead])
 def list_products(session: SessionDep) -> Sequence[Product]:
     """List all products."""
@@ -25,7 +29,7 @@ def list_products(session: SessionDep) -> Sequence[Product]:
 def list_products(
     session: SessionDep,
     limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> Sequence[Product]:
     """List products, a page at a time (`limit` per page from `offset`)."""
     return product_service.list_products(session, limit=limit, offset=offset)'''),
