@@ -26,6 +26,7 @@ PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+Confidence = Literal["high", "medium", "low"]
 
 HTTP_METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from .common import SEVERITIES, Contract, RunId, Severity, TaskId, Timestamp, Versioned
+from .common import SEVERITIES, Confidence, Contract, RunId, Severity, TaskId, Timestamp, Versioned
 
 GateStatus = Literal["pass", "fail", "warn", "skipped", "not-applicable", "error"]
 Verdict = Literal["pass", "fail", "error", "cancelled", "incomplete"]
@@ -39,6 +39,8 @@ class Finding(Contract):
         None, description="new: the change brought it; existing: the base had it too (debt, not blocking); "
                           "fixed: the base had it and the change removed it; None: the run judged the whole project")
     blocking: bool = Field(False, description="this finding decided the gate's fail (the verdict policy)")
+    confidence: Confidence = Field("high", description="how often the rule is right on real code (measured); a "
+                                                       "low-confidence finding is reported but never blocks")
 
     def sort_key(self) -> tuple[int, str, str, int, str]:
         return (SEVERITIES.index(self.severity), self.gate, self.path or "", self.line or 0, self.rule_id)

@@ -8,7 +8,8 @@ for every gate:
   existing debt is reported, never blocking; fixed findings are credited);
 - a deciding finding **blocks** when its severity is at or above the gate's ``blocks_at``
   (``medium`` for most gates; ``high`` for security, contract, performance and contract-tests,
-  whose medium findings are advisory);
+  whose medium findings are advisory) and its rule's measured ``confidence`` is not ``low`` (a rule
+  that is often wrong on real code is reported, never blocking);
 - the gate **fails** when more findings block than it allows (``Gate.allowance``: 0, or
   ``thresholds.max_high_findings`` for security), **warns** when any finding remains (new or
   existing), and **passes** otherwise.
@@ -33,7 +34,7 @@ JUDGED = ("pass", "warn", "fail")
 
 
 def blocks(gate: Gate, finding: Finding) -> bool:
-    return SEVERITIES.index(finding.severity) <= SEVERITIES.index(gate.blocks_at)
+    return SEVERITIES.index(finding.severity) <= SEVERITIES.index(gate.blocks_at) and finding.confidence != "low"
 
 
 def decide(gate: Gate, findings: list[Finding], config: ProjectConfig, scope: Scope) -> tuple[GateStatus, set[int]]:
