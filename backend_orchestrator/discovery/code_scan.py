@@ -13,13 +13,13 @@ from typing import Literal
 
 from ..contracts.config import ProjectConfig
 from ..contracts.registry import Endpoint, EndpointRegistry, ModelRegistry, ServiceRegistry, Unresolved
-from . import Discovery, endpoints, fastapi_routes, files, flask_endpoints, flask_routes
+from . import Discovery, django_urls, endpoints, fastapi_routes, files, flask_endpoints, flask_routes
 from .analysis import unique
 from .models import scan_models
 from .services import scan_services
 from .symbols import ProjectIndex
 
-Framework = Literal["fastapi", "flask", "unknown"]
+Framework = Literal["fastapi", "flask", "django", "unknown"]
 
 
 def scan_code(root: Path, config: ProjectConfig, found: list[Path], problems: list[Unresolved]) -> Discovery:
@@ -37,6 +37,7 @@ def scan_code(root: Path, config: ProjectConfig, found: list[Path], problems: li
     fastapi_list, fastapi_problems = endpoints.build(index, fastapi_found, config.auth_dependencies)
     flask_found = flask_routes.collect(index, config.auth_dependencies)
     flask_list, flask_problems = flask_endpoints.build(index, flask_found)
+    django_found = django_urls.collect(index)
     model_list, model_problems = scan_models(index)
     service_list = scan_services(index)
 
@@ -48,17 +49,21 @@ def scan_code(root: Path, config: ProjectConfig, found: list[Path], problems: li
         ),
         _Usage(any(n.kind == "app" for n in flask_found.nodes), len(flask_list), bool(flask_found.nodes)),
     )
+    if django_found.urlconfs and (framework == "unknown" or len(django_found.endpoints) > len(fastapi_list) + len(
+            flask_list)):
+        framework = "django"
     return Discovery(
         endpoints=EndpointRegistry(
             framework=framework,
             mode="static",
-            endpoints=_sorted_endpoints([*fastapi_list, *flask_list]),
+            endpoints=_sorted_endpoints([*fastapi_list, *flask_list, *django_found.endpoints]),
             unresolved=unique(
                 problems
                 + fastapi_found.unresolved
                 + fastapi_problems
                 + flask_found.unresolved
                 + flask_problems
+                + django_found.unresolved
             ),
         ),
         models=ModelRegistry(models=model_list, unresolved=unique(problems + model_problems)),

@@ -67,7 +67,8 @@ def declared_methods(callback: Any) -> list[str] | None:
     ``require_http_methods`` (found in the decorator's closure); None when the view does not say."""
     actions = getattr(callback, "actions", None)
     if isinstance(actions, dict) and actions:  # DRF ViewSet.as_view({"get": "list"})
-        return sorted({m.upper() for m in actions} & HTTP - {"HEAD", "OPTIONS"})
+        allowed = getattr(getattr(callback, "cls", None), "http_method_names", None) or VIEW_METHODS
+        return sorted({m.upper() for m in actions if m in allowed} & HTTP - {"HEAD", "OPTIONS"})
     view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
     if view_class is not None:
         allowed = getattr(view_class, "http_method_names", VIEW_METHODS)
@@ -86,6 +87,22 @@ def declared_methods(callback: Any) -> list[str] | None:
                 return methods or ["GET"]
         func = getattr(func, "__wrapped__", None)
     return None
+
+
+def _drf_function(view: Any) -> Any:
+    """The function an ``@api_view`` decorated: DRF wraps it in a class defined inside DRF (which names
+    itself after the function but has no source of its own), whose handlers call it."""
+    if not (isinstance(view, type) and "WrappedAPIView" in getattr(view, "__qualname__", "")):
+        return view
+    for method in VIEW_METHODS:
+        for cell in getattr(getattr(view, method, None), "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if callable(value) and getattr(value, "__name__", None) == view.__name__:
+                return value
+    return view
 
 
 def walk(patterns: list[Any], prefix: str, out: dict[str, Any], locate: Locate, name: Name,
@@ -109,7 +126,7 @@ def walk(patterns: list[Any], prefix: str, out: dict[str, Any], locate: Locate, 
         if not isinstance(entry, urls.URLPattern):
             continue
         callback = entry.callback
-        view = getattr(callback, "view_class", None) or getattr(callback, "cls", None) or callback
+        view = _drf_function(getattr(callback, "view_class", None) or getattr(callback, "cls", None) or callback)
         file, line = locate(view)
         methods = declared_methods(callback)
         path = "/" + prefix + part
