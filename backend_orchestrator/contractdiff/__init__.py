@@ -3,23 +3,28 @@
 ``diff(base, revision)`` returns every :class:`Change` a consumer of ``base`` may notice in ``revision``,
 each with a stable rule id and a :class:`Level`: ``breaking`` (existing clients fail), ``warning`` (they may
 fail) or ``info``. **Levels follow oasdiff's policy** (oasdiff's ``ERR`` / ``WARN`` / ``INFO``, as its tests at
-commit ``4553c69`` expect them), and so do the ids wherever our rule means the same as oasdiff's; the ids
-that are ours are listed in :mod:`.oasdiff_ids`. The one breaking rule oasdiff does not have is
-``api-security-required`` (an anonymous operation now requires authentication).
+commit ``4553c69`` expect them, and as its later checker rates the checks that commit did not have), and so do
+the ids wherever our rule means the same as oasdiff's; :mod:`.oasdiff_ids` lists which ids are oasdiff's. Among
+the breaking rules oasdiff does not have: ``api-security-required`` (an anonymous operation now requires
+authentication) and ``api-security-credentials-changed`` (an operation requires a security scheme whose
+credentials clients must now send differently; oasdiff rates scheme changes informational).
 
 What is compared: paths and operations (removed ones break unless deprecated first and past their
-``x-sunset``), webhooks, parameters (path-level ones merged into each operation), request bodies,
-responses (success statuses, media types, headers), every schema reachable from them (types, formats,
-nullability, enums, numeric/length/item bounds, patterns, defaults, const, required and removed
-properties, ``oneOf``/``anyOf``/``allOf`` members, discriminators, ``additionalProperties`` and the
-JSON Schema 2020-12 keywords of OpenAPI 3.1), and security requirements and schemes.
+``x-sunset``), webhooks, parameters (path-level ones merged into each operation; their ``style``,
+``explode``, ``allowReserved`` and ``allowEmptyValue``), request bodies, responses (success statuses, media
+types, headers: required, ``explode``), every schema reachable from them (types, formats, nullability, enums,
+numeric/length/item bounds with both forms of ``exclusiveMinimum``/``exclusiveMaximum``, patterns, defaults,
+const, required, removed, read-only and write-only properties, ``oneOf``/``anyOf``/``allOf`` members,
+discriminators, ``additionalProperties`` and the JSON Schema 2020-12 keywords of OpenAPI 3.1), security
+requirements, and security schemes field by field (type, apiKey location and name, http scheme and
+``bearerFormat``, OAuth flows with their URLs and scopes, OpenID Connect URL).
 
 Known limits: external ``$ref``\\ s are rejected (bundle the document first); ``not`` and ``if`` subschemas
-are reported as changed, not walked; ``readOnly`` properties are ignored in requests and ``writeOnly`` ones
-in responses; composition members are matched by ``$ref``, content, title or position; a schema reached
-along several paths of one body is reported once, at the first path (each operation still reports it);
-nesting deeper than 64 levels is not compared (a warning says so); servers, tags, examples, links and
-callbacks are not compared.
+are reported as changed, not walked; ``readOnly`` properties added to or removed from a request, and
+``writeOnly`` ones in a response, are not reported (a property that becomes read-only or write-only is);
+composition members are matched by ``$ref``, content, title or position; a schema reached along several paths
+of one body is reported once, at the first path (each operation still reports it); nesting deeper than 64
+levels is not compared (a warning says so); servers, tags, examples, links and callbacks are not compared.
 
 Errors::
 

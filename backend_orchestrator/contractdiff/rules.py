@@ -1,7 +1,8 @@
 """The rule registry: every change id the checks may emit, with its level and what it means.
 
-Ids and levels follow oasdiff's policy (oasdiff commit ``4553c69``) wherever a rule has the same meaning;
-ids oasdiff does not have are ours, spelled the same way (see :mod:`.oasdiff_ids` for the mapping).
+Ids and levels follow oasdiff's policy (oasdiff commit ``4553c69``, and its later checker for the checks that
+commit did not have) wherever a rule has the same meaning; ids oasdiff does not have are ours, spelled the
+same way (see :mod:`.oasdiff_ids` for the mapping).
 
 Schema rules are generated from one table: a *suffix* (``max-length-decreased``) is prefixed with the site
 of the schema — ``request-body`` / ``request-property`` (request body root / nested), ``request-parameter``
@@ -205,6 +206,17 @@ _FIXED: tuple[tuple[str, Level, str], ...] = (
     ("request-parameter-removed-with-deprecation", INFO, "a deprecated parameter was removed"),
     ("request-parameter-became-required", ERR, "an optional parameter became required"),
     ("request-parameter-became-optional", INFO, "a required parameter became optional"),
+    # how a parameter is serialized (style, explode, allowReserved, allowEmptyValue)
+    ("request-parameter-style-changed", ERR, "a parameter's serialization style changed (form, simple, "
+                                            "pipeDelimited...); clients serialize it the old way"),
+    ("request-parameter-explode-changed", ERR, "a parameter's explode setting changed; arrays and objects are "
+                                              "serialized differently"),
+    ("request-parameter-became-allow-reserved", INFO, "a query parameter now accepts reserved characters "
+                                                      "without percent-encoding"),
+    ("request-parameter-became-not-allow-reserved", ERR, "a query parameter no longer accepts reserved "
+                                                         "characters without percent-encoding"),
+    ("request-parameter-became-allow-empty-value", INFO, "a query parameter now accepts an empty value"),
+    ("request-parameter-became-not-allow-empty-value", ERR, "a query parameter no longer accepts an empty value"),
     # properties of object-valued parameters
     ("new-required-request-header-property", ERR, "a required property was added to a header parameter"),
     ("new-optional-request-header-property", INFO, "an optional property was added to a header parameter"),
@@ -236,6 +248,22 @@ _FIXED: tuple[tuple[str, Level, str], ...] = (
     ("request-property-became-required-with-default", ERR, "an optional request property with a default became "
                                                            "required"),
     ("request-property-became-optional", INFO, "a required request property became optional"),
+    # readOnly / writeOnly of request properties (a read-only property is not sent; required applies to it in
+    # responses only, in OpenAPI 3.0)
+    ("request-optional-property-became-read-only", WARN, "an optional request property became read-only; "
+                                                         "servers may reject or ignore it"),
+    ("request-required-property-became-read-only", WARN, "a required request property became read-only; "
+                                                         "servers may reject or ignore it"),
+    ("request-optional-property-became-not-read-only", INFO, "an optional request property is no longer "
+                                                             "read-only"),
+    ("request-required-property-became-not-read-only", ERR, "a required read-only request property is no longer "
+                                                            "read-only, so clients must now send it"),
+    ("request-optional-property-became-write-only", INFO, "an optional request property became write-only"),
+    ("request-required-property-became-write-only", INFO, "a required request property became write-only"),
+    ("request-optional-property-became-not-write-only", INFO, "an optional request property is no longer "
+                                                              "write-only"),
+    ("request-required-property-became-not-write-only", INFO, "a required request property is no longer "
+                                                              "write-only"),
     # responses
     ("response-success-status-removed", ERR, "a success status code was removed"),
     ("response-non-success-status-removed", INFO, "a non-success status code was removed"),
@@ -249,6 +277,9 @@ _FIXED: tuple[tuple[str, Level, str], ...] = (
     ("optional-response-header-removed", WARN, "an optional response header was removed"),
     ("response-header-became-optional", ERR, "a required response header became optional"),
     ("response-header-added", INFO, "a response header was added"),
+    ("response-header-became-required", INFO, "an optional response header became required"),
+    ("response-header-explode-changed", ERR, "a response header's explode setting changed; object values are "
+                                             "serialized differently"),
     # response body properties
     ("response-required-property-added", INFO, "a required response property was added"),
     ("response-optional-property-added", INFO, "an optional response property was added"),
@@ -256,6 +287,19 @@ _FIXED: tuple[tuple[str, Level, str], ...] = (
     ("response-optional-property-removed", WARN, "an optional response property was removed"),
     ("response-property-became-optional", ERR, "a required response property became optional"),
     ("response-property-became-required", INFO, "an optional response property became required"),
+    # readOnly / writeOnly of response properties (a write-only property is not returned)
+    ("response-optional-property-became-read-only", INFO, "an optional response property became read-only"),
+    ("response-required-property-became-read-only", INFO, "a required response property became read-only"),
+    ("response-optional-property-became-not-read-only", INFO, "an optional response property is no longer "
+                                                              "read-only"),
+    ("response-required-property-became-not-read-only", INFO, "a required response property is no longer "
+                                                              "read-only"),
+    ("response-optional-property-became-write-only", INFO, "an optional response property became write-only"),
+    ("response-required-property-became-write-only", INFO, "a required response property became write-only"),
+    ("response-optional-property-became-not-write-only", INFO, "an optional response property is no longer "
+                                                               "write-only"),
+    ("response-required-property-became-not-write-only", WARN, "a required response property is no longer "
+                                                               "write-only, so responses now carry it"),
     # security
     ("api-global-security-added", INFO, "a global security requirement was added"),
     ("api-global-security-removed", INFO, "a global security requirement was removed"),
@@ -268,6 +312,29 @@ _FIXED: tuple[tuple[str, Level, str], ...] = (
     ("api-security-component-added", INFO, "a security scheme was added to the components"),
     ("api-security-component-removed", INFO, "a security scheme was removed from the components"),
     ("api-security-required", ERR, "an operation that required no authentication now requires it"),
+    # security schemes (components): oasdiff reports them at INFO; what breaks is reported per operation that
+    # uses the scheme (api-security-credentials-changed)
+    ("api-security-component-type-changed", INFO, "a security scheme's type changed"),
+    ("api-security-component-api-key-location-changed", INFO, "an apiKey scheme moved (header, query, cookie)"),
+    ("api-security-component-api-key-name-changed", INFO, "an apiKey scheme's header, query or cookie name "
+                                                          "changed"),
+    ("api-security-component-http-scheme-changed", INFO, "an http scheme's authorization scheme changed "
+                                                         "(bearer, basic...)"),
+    ("api-security-component-bearer-format-changed", INFO, "an http bearer scheme's bearerFormat changed"),
+    ("api-security-component-oauth-url-changed", INFO, "an OAuth flow's authorizationUrl changed"),
+    ("api-security-component-oauth-token-url-changed", INFO, "an OAuth flow's tokenUrl changed"),
+    ("api-security-component-oauth-refresh-url-changed", WARN, "an OAuth flow's refreshUrl changed; clients "
+                                                               "refreshing tokens at the old URL fail"),
+    ("api-security-component-oauth-flow-added", INFO, "an OAuth flow was added to a scheme"),
+    ("api-security-component-oauth-flow-removed", INFO, "an OAuth flow was removed from a scheme"),
+    ("api-security-component-oauth-scope-added", INFO, "a scope was added to an OAuth flow"),
+    ("api-security-component-oauth-scope-removed", INFO, "a scope was removed from an OAuth flow"),
+    ("api-security-component-oauth-scope-changed", INFO, "an OAuth scope's description changed"),
+    ("api-security-component-open-id-connect-url-changed", INFO, "an openIdConnect scheme's openIdConnectUrl "
+                                                                 "changed"),
+    ("api-security-credentials-changed", ERR, "a security scheme an operation requires changed how clients "
+                                              "authenticate (type, apiKey location or name, http scheme, OAuth "
+                                              "flow, URL or scope, OpenID Connect URL)"),
     # the checker itself
     ("schema-depth-limit-reached", WARN, "schemas nest deeper than the checker compares; changes below were not "
                                          "checked"),

@@ -4,8 +4,9 @@ What it does
     Request body: added (required breaks), removed, made required, media types added/removed, a schema
     added to or removed from a media type, then the schema itself (``request-body-*`` /
     ``request-property-*``). Responses: success status codes removed (breaking) or added, media types
-    removed (breaking) or added, headers removed or made optional, then each common schema
-    (``response-body-*`` / ``response-property-*``).
+    removed (breaking) or added, headers added, removed, made optional (breaking) or required, or serialized
+    differently (``explode``, see :mod:`.serialization`), then each common schema (``response-body-*`` /
+    ``response-property-*``).
 Why it matters
     Clients send the request body the old contract described and parse responses the old contract promised.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from ..engine import Differ, Site, Spec
 from ..load import escape
 from .schemas import compare_schemas
+from .serialization import check_header_serialization
 
 
 def _deref(spec: Spec, node: Any, pointer: str) -> tuple[dict[str, Any] | None, str]:
@@ -151,28 +153,36 @@ def _check_headers(d: Differ, label: str, old: dict[str, Any], new: dict[str, An
     old_h.pop("content-type", None)
     new_h.pop("content-type", None)
 
-    def required(spec: Spec, owner: dict[str, Any], name: str, pointer: str) -> bool:
+    def header(spec: Spec, owner: dict[str, Any], name: str, pointer: str) -> dict[str, Any]:
         node, _ = spec.deref(owner["headers"][name], pointer)
-        return isinstance(node, dict) and node.get("required") is True
+        return node if isinstance(node, dict) else {}
 
     for key in sorted(set(old_h) | set(new_h)):
         if key not in new_h:
             name = old_h[key]
             ptr = f"{old_ptr}/headers/{escape(name)}"
-            was_required = required(d.base, old, name, ptr)
+            was_required = header(d.base, old, name, ptr).get("required") is True
             rule = "required-response-header-removed" if was_required else "optional-response-header-removed"
             d.emit(rule, f"the {'required' if was_required else 'optional'} header {name!r} of response "
                    f"{status} was removed; clients reading it may break", operation=label,
                    location=f"{where}/headers/{escape(name)}", base_pointer=ptr)
         elif key not in old_h:
             name = new_h[key]
-            d.emit("response-header-added", f"the header {name!r} was added to response {status}",
-                   operation=label, location=f"{where}/headers/{escape(name)}",
-                   revision_pointer=f"{new_ptr}/headers/{escape(name)}")
+            ptr = f"{new_ptr}/headers/{escape(name)}"
+            kind = "required" if header(d.revision, new, name, ptr).get("required") is True else "optional"
+            d.emit("response-header-added", f"the {kind} header {name!r} was added to response {status}",
+                   operation=label, location=f"{where}/headers/{escape(name)}", revision_pointer=ptr)
         else:
             old_name, new_name = old_h[key], new_h[key]
             bp, rp = f"{old_ptr}/headers/{escape(old_name)}", f"{new_ptr}/headers/{escape(new_name)}"
-            if required(d.base, old, old_name, bp) and not required(d.revision, new, new_name, rp):
+            b, r = header(d.base, old, old_name, bp), header(d.revision, new, new_name, rp)
+            loc = f"{where}/headers/{escape(new_name)}"
+            was, now = b.get("required") is True, r.get("required") is True
+            if was and not now:
                 d.emit("response-header-became-optional", f"the header {new_name!r} of response {status} became "
-                       "optional; clients relying on it will break", operation=label,
-                       location=f"{where}/headers/{escape(new_name)}", base_pointer=bp, revision_pointer=rp)
+                       "optional; clients relying on it will break", operation=label, location=loc,
+                       base_pointer=bp, revision_pointer=rp)
+            elif now and not was:
+                d.emit("response-header-became-required", f"the header {new_name!r} of response {status} became "
+                       "required", operation=label, location=loc, base_pointer=bp, revision_pointer=rp)
+            check_header_serialization(d, label, new_name, status, b, r, loc, bp, rp)

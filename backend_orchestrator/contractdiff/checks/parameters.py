@@ -4,8 +4,8 @@ What it does
     Merges path-level and operation-level parameters (the operation's win, as OpenAPI says; oasdiff does
     this with ``--flatten-params``), matches them by location and name (header names case-insensitively,
     path parameters by their position in the path template so a renamed ``{id}`` still matches), and
-    reports parameters added (required ones break clients), removed, made required or optional, and every
-    change of their schema (``request-parameter-*``).
+    reports parameters added (required ones break clients), removed, made required or optional, changes of
+    how they are serialized (:mod:`.serialization`), and every change of their schema (``request-parameter-*``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from ..engine import Differ, Site, Spec
 from .schemas import compare_schemas
+from .serialization import check_parameter_serialization
 
 _TEMPLATE = re.compile(r"{([^}/]+)}")
 
@@ -124,6 +125,8 @@ def _modified(d: Differ, label: str, old: Param, new: Param) -> None:
     elif old.required and not new.required:
         d.emit("request-parameter-became-optional", f"{what} became optional", operation=label,
                location=new.location, base_pointer=old.pointer, revision_pointer=new.pointer)
+    check_parameter_serialization(d, label, new.where, new.name, old.node, new.node, new.location, old.pointer,
+                                  new.pointer)
     old_schema, new_schema = old.schema(), new.schema()
     if old_schema is None or new_schema is None:
         return

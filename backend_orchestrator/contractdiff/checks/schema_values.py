@@ -13,9 +13,9 @@ from ..engine import Differ, Site
 from ..model import Level
 from ..rules import RULES
 
-# Formats whose values are a superset of another format's (a request may widen, a response may narrow).
-_WIDER_FORMAT = {("int32", "int64"), ("float", "double"), ("int32", None), ("int64", None), ("float", None),
-                 ("double", None)}
+# Formats whose values are a superset of another format's (a request may widen, a response may narrow); no
+# format at all is wider than any.
+_WIDER_FORMAT = {("int32", "int64"), ("float", "double")}
 # Patterns that accept any string: changing to one of these generalises.
 ANY_PATTERNS = frozenset({".*", "^.*$", "^.*", ".*$", "(.*)", "^(.*)$", "[\\s\\S]*", "^[\\s\\S]*$"})
 
@@ -220,10 +220,11 @@ def _check_format(d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any], b
     if old == new:
         return
     what = f"format of type {type_} changed from {old or '(none)'} to {new or '(none)'}"
+    # dropping a format accepts more values (int32 -> none, date-time -> none); adding one promises fewer
     if site.direction == "request":
-        suffix = "type-generalized" if (old, new) in _WIDER_FORMAT else "type-changed"
+        suffix = "type-generalized" if (old, new) in _WIDER_FORMAT or new is None else "type-changed"
     else:
-        suffix = "type-specialized" if (new, old) in _WIDER_FORMAT else "type-changed"
+        suffix = "type-specialized" if (new, old) in _WIDER_FORMAT or old is None else "type-changed"
     emit(d, site, suffix, what, bp, rp)
 
 
@@ -304,11 +305,30 @@ def check_bounds(d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any], bp
         elif old is not None and new is not None:
             direction = "increased" if new > old else "decreased"
             emit(d, site, f"{stem}-{direction}", f"{keyword} {direction} from {_fmt(old)} to {_fmt(new)}", bp, rp)
+    _check_exclusive_flags(d, site, b, r, bp, rp)
     _check_multiple_of(d, site, b, r, bp, rp)
     old_u, new_u = b.get("uniqueItems") is True, r.get("uniqueItems") is True
     if old_u != new_u:
         emit(d, site, "unique-items-set" if new_u else "unique-items-unset",
              "uniqueItems was set" if new_u else "uniqueItems was removed", bp, rp)
+
+
+def _check_exclusive_flags(d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any], bp: str, rp: str) -> None:
+    """OpenAPI 3.0's boolean ``exclusiveMinimum`` / ``exclusiveMaximum``: the ``minimum`` / ``maximum`` became
+    exclusive (the bound itself is no longer valid) or inclusive. 3.1's numeric form is a bound of
+    :data:`_BOUNDS`."""
+    for flag, bound, stem in (("exclusiveMinimum", "minimum", "exclusive-min"),
+                              ("exclusiveMaximum", "maximum", "exclusive-max")):
+        old, new = b.get(flag) is True, r.get(flag) is True
+        value = _number(r.get(bound)) if new else _number(b.get(bound))
+        if old == new or value is None:
+            continue
+        if new:
+            emit(d, site, f"{stem}-set", f"{bound} {_fmt(value)} became exclusive ({flag}: true); {_fmt(value)} "
+                 "itself is no longer valid", bp, rp)
+        else:
+            emit(d, site, f"{stem}-unset", f"{bound} {_fmt(value)} is no longer exclusive ({flag} removed); "
+                 f"{_fmt(value)} itself is now valid", bp, rp)
 
 
 def _check_multiple_of(d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any], bp: str, rp: str) -> None:

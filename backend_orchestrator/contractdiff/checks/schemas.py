@@ -2,10 +2,11 @@
 
 What it does
     Follows ``$ref``\\ s on both sides, runs the keyword checks of :mod:`.schema_values` on each pair,
-    reports properties added/removed/made required, composition (``oneOf``/``anyOf``/``allOf``) members
-    added/removed, discriminator and JSON Schema 2020-12 keywords (``if``/``then``/``else``, ``contains``,
-    ``dependentRequired``, ``prefixItems``, ``unevaluated*``, ``content*`` ...), and recurses into
-    properties, ``items``, ``additionalProperties``, matched composition members and the other subschemas.
+    reports properties added/removed/made required or read-only/write-only (:mod:`.access`), composition
+    (``oneOf``/``anyOf``/``allOf``) members added/removed, discriminator and JSON Schema 2020-12 keywords
+    (``if``/``then``/``else``, ``contains``, ``dependentRequired``, ``prefixItems``, ``unevaluated*``,
+    ``content*`` ...), and recurses into properties, ``items``, ``additionalProperties``, matched composition
+    members and the other subschemas.
 Why it matters
     Most breaking changes hide inside schemas: a response field removed, a request field made required, an
     enum narrowed. A narrowing breaks requests; a widening breaks responses.
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Differ, Site
+from .access import check_access
 from .schema_values import (
     canonical,
     check_bounds,
@@ -344,6 +346,7 @@ def _check_properties(d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any
             if _flag(d, old[name], hidden, base=True) and _flag(d, new[name], hidden, base=False):
                 continue
             was, now = name in old_required, name in new_required
+            check_access(d, child, old[name], new[name], was, now, b_child, r_child)
             if was != now:
                 _emit_property(d, child, "became-required" if now else "became-optional", now,
                                _has_default(d, new[name], base=False), b_child, r_child)

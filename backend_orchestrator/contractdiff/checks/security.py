@@ -2,10 +2,14 @@
 
 What it does
     Reports security requirements added to or removed from the document (``security``) and from each
-    operation, scopes added or removed, and security schemes added to or removed from the components — at
-    oasdiff's levels (informational). One rule of our own is breaking: ``api-security-required``, an
-    operation whose *effective* requirement (its own, else the document's) asked for no authentication and
-    now does; every existing anonymous client breaks.
+    operation, scopes added or removed, security schemes added to or removed from the components, and what
+    changed inside a scheme both documents define (:mod:`.security_schemes`) — at oasdiff's levels
+    (informational). Two rules of our own are breaking, both judged on an operation's *effective* requirement
+    (its own, else the document's): ``api-security-required``, an operation that asked for no authentication
+    and now does (every existing anonymous client breaks), and ``api-security-credentials-changed``, an
+    operation that requires a scheme whose credentials clients must now send differently (another type, an
+    apiKey moved or renamed, ``Bearer`` became ``Basic``, an OAuth flow or URL or a scope it uses gone, another
+    OpenID Connect URL).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Differ
+from ..load import escape
+from .security_schemes import compare_scheme, schemes
 
 Requirement = tuple[str, ...]
 
@@ -74,27 +80,51 @@ def check_operation_security(d: Differ, label: str, old_op: dict[str, Any], new_
         after = requirements(d.revision.data.get("security"))
     if anonymous(before) and not anonymous(after):
         assert after is not None
-        schemes = ", ".join(_show(k) for k in sorted(after))
-        d.emit("api-security-required", f"the operation required no authentication and now requires {schemes}; "
+        needed = ", ".join(_show(k) for k in sorted(after))
+        d.emit("api-security-required", f"the operation required no authentication and now requires {needed}; "
                "existing anonymous clients will be rejected", operation=label, location=f"{location}/security",
                revision_pointer=f"{new_pointer}/security")
+    elif before and after and not anonymous(after):
+        _check_credentials(d, label, before, after)
+
+
+def _check_credentials(d: Differ, label: str, before: dict[Requirement, dict[str, set[str]]],
+                       after: dict[Requirement, dict[str, set[str]]]) -> None:
+    """Schemes the operation requires in both documents whose credentials clients must now send differently."""
+    used_before: dict[str, set[str]] = {}
+    for alternative in before.values():
+        for name, scopes in alternative.items():
+            used_before.setdefault(name, set()).update(scopes)
+    used_after = {name for alternative in after.values() for name in alternative}
+    old_schemes, new_schemes = schemes(d.base), schemes(d.revision)
+    for name in sorted(set(used_before) & used_after & set(old_schemes) & set(new_schemes)):
+        (old, old_ptr), (new, new_ptr) = old_schemes[name], new_schemes[name]
+        found = [c for c in compare_scheme(old, new)
+                 if c.breaks and (c.scope is None or c.scope in used_before[name])]
+        if found:
+            what = "; ".join(dict.fromkeys(c.what for c in found))
+            d.emit("api-security-credentials-changed", f"the operation requires the security scheme {name!r}: "
+                   f"{what}; clients authenticating the old way will be rejected", operation=label,
+                   location=f"/components/securitySchemes/{escape(name)}", base_pointer=old_ptr,
+                   revision_pointer=new_ptr)
 
 
 def check_document_security(d: Differ) -> None:
     compare_requirements(d, "api-global-security", None, d.base.data.get("security"),
                          d.revision.data.get("security"), "/security", "/security", "/security")
-    old = _schemes(d.base.data)
-    new = _schemes(d.revision.data)
+    old, new = schemes(d.base), schemes(d.revision)
     for name in sorted(set(old) - set(new)):
+        where = f"/components/securitySchemes/{escape(name)}"
         d.emit("api-security-component-removed", f"the security scheme {name!r} was removed", operation=None,
-               location=f"/components/securitySchemes/{name}", base_pointer=f"/components/securitySchemes/{name}")
+               location=where, base_pointer=where)
     for name in sorted(set(new) - set(old)):
+        where = f"/components/securitySchemes/{escape(name)}"
         d.emit("api-security-component-added", f"the security scheme {name!r} was added", operation=None,
-               location=f"/components/securitySchemes/{name}",
-               revision_pointer=f"/components/securitySchemes/{name}")
-
-
-def _schemes(data: dict[str, Any]) -> dict[str, Any]:
-    components = data.get("components")
-    schemes = components.get("securitySchemes") if isinstance(components, dict) else None
-    return schemes if isinstance(schemes, dict) else {}
+               location=where, revision_pointer=where)
+    for name in sorted(set(old) & set(new)):
+        (b, bp), (r, rp) = old[name], new[name]
+        where = f"/components/securitySchemes/{escape(name)}"
+        for change in compare_scheme(b, r):
+            d.emit(change.rule, f"the security scheme {name!r}: {change.what}", operation=None,
+                   location=f"{where}{change.pointer}", base_pointer=f"{bp}{change.pointer}",
+                   revision_pointer=f"{rp}{change.pointer}")
