@@ -9,7 +9,9 @@ What it does
     an ownership check, CORS ``*`` with credentials, debug mode, and secret literals in code. Findings
     different tools report for the same line and category are merged (ours first, then
     detect-secrets, then bandit). Evidence: ``security/bandit.json`` and ``security/detect-secrets.json``
-    (locations and types only; secret values are never written).
+    (locations and types only; secret values are never written). A line a reviewer marked ``# nosec``
+    (or ``# pragma: allowlist secret``) reports nothing (counted in ``suppressed``); test modules and
+    folders are not the backend and are not scanned.
 Why it matters
     These are what AI-written backends get wrong most (standards SEC-*, BS-SEC-*); the mission allows
     zero high or critical security findings (BS-MET-004).
@@ -43,6 +45,27 @@ from .security_common import Code, Hit
 
 _BANDIT_HELP = ("bandit reported it; the message carries bandit's own text and test id. Fix the code, or mark a "
                 "reviewed false positive with `# nosec <test id>` on the line.")
+
+
+def _reviewed_lines(root: Path, hits: list[Hit]) -> set[tuple[str, int | None]]:
+    """(path, line) of hits whose line carries a reviewer's mark: bandit's ``# nosec`` (honoured for every
+    security rule on that line, as the project's own review of it) or detect-secrets'
+    ``# pragma: allowlist secret``."""
+    marked: set[tuple[str, int | None]] = set()
+    lines: dict[str, list[str]] = {}
+    for hit in hits:
+        if not hit.path or not hit.line or not hit.path.endswith(".py"):
+            continue
+        if hit.path not in lines:
+            try:
+                lines[hit.path] = (root / hit.path).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                lines[hit.path] = []
+        text = lines[hit.path][hit.line - 1] if 0 < hit.line <= len(lines[hit.path]) else ""
+        comment = text.partition("#")[2]
+        if "nosec" in comment or "pragma: allowlist secret" in comment:
+            marked.add((hit.path, hit.line))
+    return marked
 
 
 def _rank(rule_id: str) -> int:
@@ -158,8 +181,11 @@ class SecurityGate(Gate):
 
     def _done(self, ctx: GateContext, hits: list[Hit], metrics: dict[str, float | int | str | bool | None],
               evidence: list[str], failure: str | None) -> GateResult:
+        reviewed = _reviewed_lines(ctx.root, hits)
+        kept = [h for h in hits if (h.path, h.line) not in reviewed]
+        metrics["suppressed"] = len(hits) - len(kept)
         findings = [self.finding(h.rule_id, h.message, title=h.title, path=h.path, line=h.line, evidence=h.evidence,
-                                 severity=h.severity, cwe=h.cwe, endpoint=h.endpoint) for h in self._merge(hits)]
+                                 severity=h.severity, cwe=h.cwe, endpoint=h.endpoint) for h in self._merge(kept)]
         severities = Counter(f.severity for f in findings)
         metrics.update({level: severities.get(level, 0) for level in ("critical", "high", "medium", "low", "info")})
         metrics.update({f"category.{c}": n for c, n in sorted(Counter(f.category for f in findings).items())})
