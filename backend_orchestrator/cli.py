@@ -1,6 +1,14 @@
 """The command line: the same workflow functions as the MCP server, for people and CI jobs.
 
-Exit codes: 0 success (validate: pass), 1 validate: fail, error or incomplete, 2 usage or configuration error.
+Exit codes:
+
+    0  success (validate: pass)
+    1  validate: fail, error or incomplete; `schemas --check`: a schema is out of date; `contract diff`: a
+       change at the --fail-on level
+    2  usage or configuration error, or anything else the caller can fix (the message says what)
+    3  internal error: an unexpected exception. One line says what failed (the command, the exception's type and
+       message) and where its traceback was appended (ai-state/active/backend/logs/errors.log of the project);
+       BO_DEBUG=1 also prints the traceback
 """
 
 from __future__ import annotations
@@ -359,6 +367,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        return _internal_error(args, exc)
+
+
+# commands that work on the project at --project (the others, e.g. contract or demo, have none to log into)
+PROJECT_COMMANDS = {"serve", "init", "scan", "task", "context", "validate", "assign", "runs"}
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    """An unexpected exception: its traceback to the project's errors.log, one line to stderr, exit 3."""
+    import os
+    import traceback
+
+    from .crash import record
+
+    command = " ".join(str(part) for part in (args.command, getattr(args, "task_command", None)) if part)
+    project = None
+    if args.command in PROJECT_COMMANDS:
+        from .state import Project
+
+        try:
+            project = Project.open(args.path if args.command == "init" and args.path else args.project)
+        except Exception:  # no project to log into: the message says so
+            project = None
+    crash = record(project, command, exc, getattr(args, "task_id", None))
+    print(f"internal error: {crash}", file=sys.stderr)
+    if os.environ.get("BO_DEBUG") == "1":
+        traceback.print_exception(exc, file=sys.stderr)
+    elif crash.log is None:
+        print("set BO_DEBUG=1 to print the traceback", file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

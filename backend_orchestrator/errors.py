@@ -2,8 +2,15 @@
 
 Every problem a caller (a model, a person, a CI job) can fix raises a subclass of
 :class:`OrchestratorError`. The MCP server turns these into tool errors the model reads; the
-CLI prints them and exits 2. Anything else is an operator fault and reaches the boundary as a
-protocol error (server) or a traceback (CLI).
+CLI prints them and exits 2. A corrupt state file or a bad config (``StateError``,
+``ConfigError``) is an operator fault: a protocol error from the server.
+
+Anything else is unexpected (a bug, or the environment failing under us) and is never answered
+with a bare "Error executing tool": the adapters append its traceback to
+``ai-state/active/backend/logs/errors.log`` (``backend_orchestrator/crash.py``) and answer with an
+:class:`InternalError` — one line naming what failed, the exception and where the traceback is.
+The server returns it as a tool error (audit outcome ``crash``) and keeps serving; the CLI prints
+it and exits 3.
 
     OrchestratorError
       ├── InvalidArgument          a bad value for a parameter (names the valid choices)
@@ -13,6 +20,9 @@ protocol error (server) or a traceback (CLI).
       ├── DependencyError          a task that cannot proceed because of its dependencies
       ├── ConfigError              the project's [tool.backend-orchestrator] table is invalid
       └── StateError               a state file is corrupt or fails its schema (never overwritten)
+
+    InternalError                  an unexpected exception, logged; not an OrchestratorError (nothing to fix
+                                   in the arguments)
 """
 
 from __future__ import annotations
@@ -60,6 +70,31 @@ class ConfigError(OrchestratorError):
 
 class StateError(OrchestratorError):
     kind = "state"
+
+
+class InternalError(Exception):
+    """An unexpected failure, already logged: ``message`` is the one line the adapters show (what
+    failed, the exception's type and message, where the traceback is); ``log`` is the log file
+    relative to the project root, or None when it could not be written."""
+
+    kind = "crash"
+
+    def __init__(self, message: str, log: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.log = log
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def describe(exc: BaseException, limit: int = 200) -> str:
+    """``Type: message`` on one line, the message shortened to ``limit`` characters."""
+    text = " ".join(str(exc).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
 
 
 def choices_hint(value: object, choices: Iterable[str]) -> str:

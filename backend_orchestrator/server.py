@@ -2,21 +2,34 @@
 
 Errors the model can fix (``OrchestratorError``) become tool errors whose text names the valid
 choices; a corrupt state file or a bad config is an operator fault and becomes a protocol error.
+Any other exception is a crash, and still never the SDK's bare "Error executing tool X": its
+traceback goes to ``ai-state/active/backend/logs/errors.log`` (``crash.py``), the call answers with
+a tool error saying what failed and where the traceback is (``[crash] ...``; a resource with a
+``ResourceError`` saying the same), the audit line records ``crash`` and the server keeps serving.
 Heavy modules (jsonschema, discovery, gates) load on first use, not at start-up.
 """
 
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ResourceNotFoundError,
+    ToolError,
+    UnexpectedResourceError,
+    UnexpectedToolError,
+)
 from mcp.shared.exceptions import MCPError
-from mcp.types import INTERNAL_ERROR, ToolAnnotations
-from pydantic import Field
+from mcp.types import INTERNAL_ERROR, CallToolResult, InputRequiredResult, ToolAnnotations
+from pydantic import AnyUrl, Field
 
 from . import __version__
 from .audit import audited
@@ -25,7 +38,7 @@ from .contracts.event import Event
 from .contracts.report import RunStatus
 from .contracts.task import Task, TaskView
 from .contracts.tools import ContextResult, EventPage, ReceiveResult, RegistryPage, ScanResult, TaskPage
-from .errors import ConfigError, NotFound, OrchestratorError, StateError
+from .errors import ConfigError, InternalError, NotFound, OrchestratorError, StateError
 from .state import Project
 
 CORE_TOOLS = ("receive_task", "prepare_context", "assign_skill", "validate_results", "get_task")
@@ -48,11 +61,75 @@ HEARTBEAT_S = 5.0
 TaskIdArg = Annotated[str, Field(description="Task id, e.g. 'task-002-api'")]
 
 
+def crashed(project: Project, where: str, exc: BaseException, task_id: str | None = None) -> InternalError:
+    """Log an unexpected exception's traceback (``crash.py``) and return the one-line error to answer with."""
+    from .crash import record
+
+    return record(project, where, exc, task_id)
+
+
+def crash_text(crash: InternalError) -> str:
+    return f"[{crash.kind}] {crash}"
+
+
+class OrchestratorServer(MCPServer):
+    """The MCPServer, with a net under every tool and resource: whatever crash escapes the tool's own
+    ``call`` wrapper (a lazy import, an argument validator, the conversion of the result, a tool or
+    resource without a wrapper) reaches the client as a tool error or a ``ResourceError`` that says
+    what failed and where its traceback was logged, never as the SDK's bare "Error executing tool"."""
+
+    def __init__(self, project: Project, **options: Any) -> None:
+        super().__init__(**options)
+        self.project = project
+
+    async def call_tool(self, name: str, arguments: dict[str, Any],
+                        context: Context[Any, Any] | None = None) -> CallToolResult | InputRequiredResult:
+        started = time.perf_counter()
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:
+            from .audit import write_entry
+            from .crash import task_of
+
+            # the tool's `call` did not see this crash, so no audit line says "crash" yet (a result that fails
+            # conversion after `call` recorded "ok" gets this second line)
+            task_id = task_of(arguments.get("task_id"))
+            crash = await anyio.to_thread.run_sync(crashed, self.project, name, _root_cause(exc), task_id)
+            write_entry(self.project, name, task_id, crash.kind, started)
+            raise ToolError(f"Error executing tool {name}: {crash_text(crash)}") from exc
+
+    async def read_resource(self, uri: AnyUrl | str, context: Context[Any, Any] | None = None,
+                            ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        try:
+            return await super().read_resource(uri, context)
+        except UnexpectedResourceError as exc:
+            where = "resource " + _template_of(str(uri), await self.list_resource_templates())
+            crash = await anyio.to_thread.run_sync(crashed, self.project, where, _root_cause(exc))
+            raise ResourceError(crash_text(crash)) from exc
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The exception the SDK wrapped (through nested tool or resource wrappers)."""
+    while isinstance(exc, UnexpectedToolError | UnexpectedResourceError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
+
+
+def _template_of(uri: str, templates: Iterable[Any]) -> str:
+    """The resource template ``uri`` matches (its variables are arguments: not logged), else the URI."""
+    for template in templates:
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template.uri_template))
+        if re.fullmatch(pattern, uri):
+            return str(template.uri_template)
+    return uri
+
+
 def create_server(project: Project, tools: str = "core", **server_options: Any) -> MCPServer:
     """An MCPServer for ``project`` exposing the ``tools`` tier ('core' or 'all')."""
     if tools not in TIERS:
         raise ConfigError(f"unknown tool tier {tools!r}; valid choices: {', '.join(TIERS)}")
-    mcp = MCPServer("backend-orchestrator", version=__version__, instructions=INSTRUCTIONS, **server_options)
+    mcp = OrchestratorServer(project, name="backend-orchestrator", version=__version__, instructions=INSTRUCTIONS,
+                             **server_options)
     enabled = set(TIERS[tools])
 
     def tool(annotations: ToolAnnotations, title: str) -> Any:
@@ -71,6 +148,10 @@ def create_server(project: Project, tools: str = "core", **server_options: Any) 
             raise MCPError(INTERNAL_ERROR, f"backend-orchestrator cannot use its state: {exc}") from exc
         except OrchestratorError as exc:
             raise ToolError(f"[{exc.kind}] {exc}") from exc
+        except (ToolError, MCPError):
+            raise
+        except Exception as exc:  # a crash: logged, answered in one line, audited as "crash"
+            raise ToolError(crash_text(crashed(project, name, exc, task_id))) from exc
 
     # -- the four steps ---------------------------------------------------------------------------
     @tool(WRITES, "Receive a backend task")
@@ -271,6 +352,20 @@ def _resources(mcp: MCPServer, project: Project) -> None:
         except (OrchestratorError, KeyError) as exc:
             raise ResourceNotFoundError(str(exc)) from exc
 
+    def report_of(task_id: str) -> Path:
+        """The task's latest report file; NotFound when it was never validated or the report is gone
+        (artifacts are git-ignored: a fresh clone has the task's validation but not its report)."""
+        from .state.paths import confined
+
+        found = project.store.load_task(task_id)
+        if found.validation is None:
+            raise NotFound(f"{task_id} has not been validated yet")
+        path = confined(project.root, found.validation.report_path)
+        if not path.is_file():
+            raise NotFound(f"the latest report of {task_id}, {found.validation.report_path}, is no longer on disk "
+                           "(artifacts are not kept in git): call validate_results to produce a new one")
+        return path
+
     @mcp.resource("backend://registry/{name}", mime_type="application/json", title="Registry")
     def registry(name: str) -> str:
         """The endpoints, models or services registry, as stored under ai-state/."""
@@ -292,10 +387,7 @@ def _resources(mcp: MCPServer, project: Project) -> None:
     def latest_report(task_id: str) -> str:
         """The latest validation report of a task."""
         def read() -> str:
-            found = project.store.load_task(task_id)
-            if found.validation is None:
-                raise NotFound(f"{task_id} has not been validated yet")
-            return (project.root / found.validation.report_path).read_text(encoding="utf-8")
+            return report_of(task_id).read_text(encoding="utf-8")
         return guarded(read)
 
     @mcp.resource("backend://reports/{task_id}/findings/{state}/{page}", mime_type="application/json",
@@ -305,7 +397,6 @@ def _resources(mcp: MCPServer, project: Project) -> None:
         (debt the base had too), fixed or all."""
         def read() -> str:
             from .contracts.report import ValidationReport
-            from .state.paths import confined
             from .workflow.digest import findings_page
 
             if not page.isdigit():
@@ -314,13 +405,10 @@ def _resources(mcp: MCPServer, project: Project) -> None:
                 from .workflow.history import latest_report
 
                 path = latest_report(project, None)
+                if path is None or not path.is_file():
+                    raise NotFound(f"no validation report of {task_id} yet")
             else:
-                found = project.store.load_task(task_id)
-                if found.validation is None:
-                    raise NotFound(f"{task_id} has not been validated yet")
-                path = confined(project.root, found.validation.report_path)
-            if path is None or not path.is_file():
-                raise NotFound(f"no validation report of {task_id} yet")
+                path = report_of(task_id)
             report = ValidationReport.model_validate_json(path.read_text(encoding="utf-8"))
             return json.dumps(findings_page(report, state, int(page)), indent=2, sort_keys=True)
         return guarded(read)
