@@ -47,7 +47,7 @@ def test_the_demo_command_completes_the_flow() -> None:
     # shop's planted gaps are reported as existing debt and the paginated list as fixed
     assert "verdict: PASS — judged on the change since" in out.stdout, out.stdout
     assert re.search(r"\] tests: (\d+)/\1 passed", out.stdout), out.stdout  # its status may be warn (full scans)
-    assert "existing debt (not blocking): SC201 ×1, SC301 ×1" in out.stdout
+    assert "existing debt (not blocking): SC201 ×1, SC214 ×1, SC301 ×1" in out.stdout
     assert "existing debt (not blocking): AD010 ×1, AD012 ×1" in out.stdout
     assert "new 0 · existing 2 · fixed 1" in out.stdout  # api-design: GET /api/v1/products paginated now
     assert "task task-001-api is now 'done'" in out.stdout

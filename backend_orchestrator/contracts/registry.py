@@ -19,6 +19,24 @@ class Unresolved(Contract):
     reason: str
 
 
+class Resolved(Contract):
+    """A value discovery computed rather than read as a literal where it is used, and where it came from.
+
+    A prefix or path built from settings defaults, module constants, environment defaults and string
+    operations; the condition that chose an `if`/`else` branch of includes; a table name a
+    `declared_attr` derives. `file`/`line` are where the value is used, `sources` where it is written.
+    """
+
+    file: str
+    line: int
+    expression: str = Field(description="the expression as written, e.g. settings.API_V1_STR")
+    value: str | bool | int | float | None = Field(description="what it resolves to with the defaults")
+    sources: list[str] = Field(
+        default_factory=list, description="file:line of each definition the value was read from"
+    )
+    detail: str = Field("", description="how: a class default, an environment default (which may override), ...")
+
+
 class Endpoint(Contract):
     method: str = Field(pattern=r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$")
     path: str = Field(pattern=r"^/")
@@ -66,6 +84,9 @@ class EndpointRegistry(Versioned):
     openapi: str | None = Field(None, description="the recorded OpenAPI document, relative to the project root")
     endpoints: list[Endpoint] = Field(default_factory=list)
     unresolved: list[Unresolved] = Field(default_factory=list)
+    resolved: list[Resolved] = Field(
+        default_factory=list, description="prefixes, paths and branch conditions computed from the code"
+    )
     drift: list[Drift] = Field(default_factory=list)
 
 
@@ -134,6 +155,9 @@ class ModelRegistry(Versioned):
     migrations: Migrations = Field(default_factory=Migrations)
     database: LiveDatabase | None = Field(None, description="the live database, when database_url is configured")
     unresolved: list[Unresolved] = Field(default_factory=list)
+    resolved: list[Resolved] = Field(
+        default_factory=list, description="table names computed from the code (declared_attr)"
+    )
     drift: list[Drift] = Field(default_factory=list, description="models vs the live database")
 
 

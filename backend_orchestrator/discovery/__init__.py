@@ -3,8 +3,12 @@
 `scan(root, config)` parses the backend's files (`config.source`, else every `.py` outside tests,
 migrations, virtualenvs, build output and hidden folders) and returns three registries: FastAPI and
 Flask routes, SQLAlchemy / SQLModel / Flask-SQLAlchemy models and tables, Alembic heads, and the
-services the code sets up. What it cannot resolve statically (a prefix from settings, an include
-inside `if`, a syntax error, ...) is listed in each registry's `unresolved`, never guessed.
+services the code sets up. Values a reader of the code resolves are resolved (`values.py`): settings
+class defaults, module constants, environment defaults, f-strings and concatenations, the branch of an
+`if` the defaults select, a table name a `declared_attr` derives; each is listed in the registry's
+`resolved` with the `file:line` it came from. What it cannot resolve statically (a prefix read from the
+environment without a default, an `if` on something only known at run time, a syntax error, ...) is
+listed in each registry's `unresolved`, never guessed.
 
 Parsed files are cached by content hash for the life of the process, so a rescan only reparses what
 changed. With `cache_dir`, the whole result is also kept on disk with the content hash of every

@@ -10,7 +10,9 @@ Under the caller's `cache_dir` (git-ignored):
 of every source file. When it matches, no source file is parsed: a rescan is a directory walk and
 one `stat` per file. A file's hash is reused while its size, mtime, ctime and inode are unchanged
 and it was hashed at least `RACY_NS` after it last changed (else a change within the same clock
-tick could go unseen, so it is read and hashed again).
+tick could go unseen, so it is read and hashed again). The bytes read to hash a file are the ones
+parsed when the result must be rebuilt: a cold scan reads each file once, and the stored result is
+exactly that of the contents its key names.
 
 What is not cached, and why (measured on the 1,000-route benchmark project): pickled syntax trees
 load ~40 % slower than `ast.parse` rebuilds them, so after a change the files are parsed again
@@ -39,7 +41,7 @@ from ..contracts.config import ProjectConfig
 from ..contracts.registry import EndpointRegistry, ModelRegistry, ServiceRegistry, Unresolved
 from . import Discovery, files
 from .alembic_head import Revision, read_revision, scan_migrations
-from .analysis import Analysis, combine
+from .analysis import Analysis, combine, settle
 
 FORMAT = 1
 RACY_NS = 2_000_000_000
@@ -70,11 +72,14 @@ def cached_analysis(root: Path, config: ProjectConfig, cache_dir: Path) -> Analy
     if code is None:
         from .code_scan import scan_code
 
-        code = scan_code(root, config, found, problems)
+        code = scan_code(root, config, found, problems, cache.contents)
         cache.store_result(key, code)
+    cache.contents.clear()
     migrations = scan_migrations(root, config.alembic_config, cache.revision)
     cache.save()
-    return combine(code, *migrations)
+    found_all = combine(code, *migrations)
+    settle()
+    return found_all
 
 
 def _key(config: ProjectConfig, digests: list[tuple[str, str]], problems: list[Unresolved]) -> str:
@@ -106,6 +111,7 @@ class DiskCache:
         self._used_files: set[str] = set()
         self._used_revisions: set[str] = set()
         self._dirty = not index
+        self.contents: dict[Path, bytes] = {}  # what `digest` read, for the parse that may follow
 
     # -- content hashes ------------------------------------------------------------------------
 
@@ -132,6 +138,7 @@ class DiskCache:
             data = _read_bytes(path)
         except OSError:
             return UNREADABLE
+        self.contents[path] = data  # parsed from these very bytes: the result matches its key
         digest = hashlib.sha256(data).hexdigest()
         self.files[name] = [*signature, digest, time.time_ns()]
         self._dirty = True

@@ -7,6 +7,7 @@ both or neither have one, the one with more routes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,9 +23,17 @@ from .symbols import ProjectIndex
 Framework = Literal["fastapi", "flask", "django", "unknown"]
 
 
-def scan_code(root: Path, config: ProjectConfig, found: list[Path], problems: list[Unresolved]) -> Discovery:
-    """The registries the source files determine (the models' `migrations` left empty)."""
-    sources = files.load(root, found)
+def scan_code(
+    root: Path,
+    config: ProjectConfig,
+    found: list[Path],
+    problems: list[Unresolved],
+    contents: Mapping[Path, bytes] | None = None,
+) -> Discovery:
+    """The registries the source files determine (the models' `migrations` left empty).
+
+    `contents`: files already read (to hash them), parsed from those bytes rather than read again."""
+    sources = files.load(root, found, contents)
     index = ProjectIndex(sources)
     broken = [
         Unresolved(file=s.rel, line=s.error_line, reason=f"not scanned: {s.error}")
@@ -38,7 +47,7 @@ def scan_code(root: Path, config: ProjectConfig, found: list[Path], problems: li
     flask_found = flask_routes.collect(index, config.auth_dependencies)
     flask_list, flask_problems = flask_endpoints.build(index, flask_found)
     django_found = django_urls.collect(index)
-    model_list, model_problems = scan_models(index)
+    model_list, model_problems, model_resolved = scan_models(index)
     service_list = scan_services(index)
 
     framework = _framework(
@@ -65,8 +74,9 @@ def scan_code(root: Path, config: ProjectConfig, found: list[Path], problems: li
                 + flask_problems
                 + django_found.unresolved
             ),
+            resolved=[*fastapi_found.resolved, *flask_found.resolved],
         ),
-        models=ModelRegistry(models=model_list, unresolved=unique(problems + model_problems)),
+        models=ModelRegistry(models=model_list, unresolved=unique(problems + model_problems), resolved=model_resolved),
         services=ServiceRegistry(services=service_list, unresolved=unique(problems)),
     )
 

@@ -3,7 +3,10 @@
 A dependency authenticates when its name looks like auth (`AUTH_NAME`), is listed in the project's
 `auth_dependencies`, is an instance of a FastAPI security scheme (`HTTPBearer()`, ...), or is a
 function in the scanned code that itself depends on an authenticating dependency (followed up to
-`_MAX_DEPTH` levels). A database-session provider such as `get_session` is not auth.
+`_MAX_DEPTH` levels) or refuses the request in its body (`raise HTTPException(401)` after reading a
+token: `auth_checks.py`). A factory such as `Depends(requires_access_dag(method="GET"))` authenticates
+when the function it returns does, and a parameter default that names a module-level `Depends(...)`
+(`token=CurrentToken`) is that dependency. A database-session provider such as `get_session` is not auth.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import re
 from dataclasses import dataclass
 
 from . import literals
+from .auth_checks import refusal
 from .symbols import ProjectIndex, Ref, dotted, last
 
 AUTH_NAME = re.compile(
-    r"current_user|auth|token|login|session|api_key|apikey|verify|require_|bearer|oauth|jwt|security"
+    r"current_user|auth|token|login|logged_?in|session|api_key|apikey|verify|require_|bearer|oauth|jwt|security"
     r"|permission|admin",
     re.IGNORECASE,
 )
@@ -110,6 +114,12 @@ def parameter_deps(index: ProjectIndex, module: str, arg: ast.arg, default: ast.
     deps = []
     if default is not None and (dep := depends_call(index, module, default, arg.annotation)) is not None:
         deps.append(dep)
+    elif isinstance(default, ast.Name | ast.Attribute):  # token=CurrentToken, CurrentToken = Depends(require_auth)
+        ref = index.resolve(module, default)
+        bound = index.binding(ref)
+        if ref is not None and bound is not None and isinstance(bound.node, ast.Call) and \
+                (dep := depends_call(index, ref.module, bound.node, arg.annotation)) is not None:
+            deps.append(dep)
     return deps + annotation_deps(index, module, arg.annotation)
 
 
@@ -157,7 +167,8 @@ class AuthClassifier:
         if dep.security or name in self.extra or last(name) in self.extra:
             return True
         if isinstance(dep.expr, ast.Call):  # Depends(HTTPBearer()), Depends(RoleChecker("admin"))
-            return name_authenticates(last(name), None) or self._instance(dep.module, dep.expr, depth)
+            return name_authenticates(last(name), None) or self._instance(dep.module, dep.expr, depth) or \
+                self._factory(dep.module, dep.expr, depth)
         ref = index.resolve(dep.module, dep.expr)
         func = index.function_def(ref)
         if name_authenticates(last(name), func):
@@ -171,7 +182,21 @@ class AuthClassifier:
             if index.derives_from(ref, SECURITY_CLASSES):
                 return True
             func = _method(index, ref, "__init__")
-        return self._via(ref.module, func, depth)
+        return self._via(ref.module, func, depth) or (
+            func is not None and refusal(index, ref.module, func, depth=0) is not None)
+
+    def _factory(self, module: str, call: ast.Call, depth: int) -> bool:
+        """`requires_access_dag(method="GET")`: a function of the project that returns the dependency it
+        defines (`def inner(user: GetUserDep): ...; return inner`)."""
+        ref = self.index.resolve(module, call.func)
+        factory = self.index.function_def(ref)
+        if ref is None or factory is None or depth >= _MAX_DEPTH:
+            return False
+        for inner in returned_functions(factory):
+            if name_authenticates(inner.name, inner) or self._via(ref.module, inner, depth) or \
+                    refusal(self.index, ref.module, inner, depth=0) is not None:
+                return True
+        return False
 
     def _instance(self, module: str, call: ast.Call, depth: int) -> bool:
         index = self.index
@@ -189,6 +214,13 @@ class AuthClassifier:
         if func is None or depth >= _MAX_DEPTH:
             return False
         return any(self.authenticates(sub, depth + 1) for sub in function_deps(self.index, module, func))
+
+
+def returned_functions(factory: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions `factory` defines in its body and returns by name (`def inner(...): ...; return inner`)."""
+    defined = {s.name: s for s in factory.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)}
+    returned = {n.value.id for n in ast.walk(factory) if isinstance(n, ast.Return) and isinstance(n.value, ast.Name)}
+    return [f for name, f in defined.items() if name in returned]
 
 
 def _method(index: ProjectIndex, ref: Ref, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from ..contracts.registry import Endpoint, Unresolved
 from . import literals
+from .auth_checks import decorator_refusal
 from .dynamic.probe_django import regex_path, route_path
 from .symbols import ProjectIndex, Ref, dotted, last, walk_statements
 
@@ -257,11 +258,20 @@ class _Walker:
             elif name == "permission_classes" and isinstance(decorator, ast.Call):
                 found_auth += [n for n in _names(decorator.args[0] if decorator.args else None)
                                if n not in _PUBLIC_PERMISSIONS]
+            elif self.refusing_decorator(ref.module, decorator):
+                found_auth.append(name)
         if drf and not any(a for a in found_auth) and self.default_permissions:
             found_auth += self.default_permissions
         info = self.index.modules[ref.module]
         return _View(f"{ref.module}:{fn.name}", info.source.rel, fn.lineno, methods or ("GET",),
                      tuple(dict.fromkeys(found_auth)), _doc(fn), bool(methods))
+
+    def refusing_decorator(self, module: str, decorator: ast.expr) -> bool:
+        """A decorator of the project whose wrapper refuses requests without a login (`auth_checks`)."""
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        ref = self.index.resolve(module, target)
+        func = self.index.function_def(ref)
+        return ref is not None and func is not None and decorator_refusal(self.index, ref.module, func) is not None
 
     def class_view(self, module: str, expr: ast.expr, auth: tuple[str, ...],
                    mapping: ast.Dict | None) -> _View | None:
@@ -364,7 +374,9 @@ class _Walker:
             methods = tuple(m.upper() for m in (literals.strings(literals.keyword(action, "methods")) or ["get"])
                             if m.upper() in HTTP and m.upper() in allowed)
             path = f"{base}/{{{lookup}}}/{url_path}{slash}" if detail else f"{base}/{url_path}{slash}"
-            self.add(path, _View(f"{handler}.{fn.name}", info.source.rel, fn.lineno, methods or ("GET",), auth,
+            own = literals.keyword(action, "permission_classes")  # @action(permission_classes=[]) replaces the class's
+            found = tuple(n for n in _names(own) if n not in _PUBLIC_PERMISSIONS) if own is not None else auth
+            self.add(path, _View(f"{handler}.{fn.name}", info.source.rel, fn.lineno, methods or ("GET",), found,
                                  _doc(fn) or _doc(node), True))
 
     def allowed(self, ref: Ref, methods: tuple[str, ...]) -> tuple[str, ...]:
@@ -435,24 +447,38 @@ def _settings_value(index: ProjectIndex, name: str) -> tuple[str, ast.AST] | Non
 
 
 def _default_permissions(index: ProjectIndex) -> list[str]:
-    """The project's DRF ``DEFAULT_PERMISSION_CLASSES`` other than AllowAny (settings ``REST_FRAMEWORK``)."""
+    """The project's DRF ``DEFAULT_PERMISSION_CLASSES`` other than AllowAny (settings ``REST_FRAMEWORK``; else
+    the dict that declares them wherever the scanned code builds it, as a settings helper's return value);
+    both classes of a conditional entry (``"IsAuthenticated" if REQUIRE_LOGIN else "IsAuthenticatedOrReadOnly"``)."""
     found = _settings_value(index, "REST_FRAMEWORK")
-    if found is None or not isinstance(found[1], ast.Dict):
-        return []
-    for key, value in zip(found[1].keys, found[1].values, strict=True):
-        if literals.string(key) == "DEFAULT_PERMISSION_CLASSES":
-            return [f"{last(n)} (REST_FRAMEWORK default)" for n in literals.strings(value) or []
-                    if last(n) not in _PUBLIC_PERMISSIONS]
+    dicts = [found[1]] if found is not None and isinstance(found[1], ast.Dict) else [
+        node for _, info in sorted(index.modules.items()) for node in info.source.parsed.nodes(ast.Dict)
+        if any(literals.string(k) == "DEFAULT_PERMISSION_CLASSES" for k in node.keys)]
+    for node in dicts[:1]:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if literals.string(key) == "DEFAULT_PERMISSION_CLASSES":
+                names = [n for e in (value.elts if isinstance(value, ast.List | ast.Tuple) else [])
+                         for n in _choices(e)]
+                return list(dict.fromkeys(f"{last(n)} (REST_FRAMEWORK default)" for n in names
+                                          if last(n) not in _PUBLIC_PERMISSIONS))
     return []
+
+
+def _choices(node: ast.expr) -> list[str]:
+    """The class names an entry can be: a string, a name, or either side of a conditional expression."""
+    if isinstance(node, ast.IfExp):
+        return [*_choices(node.body), *_choices(node.orelse)]
+    text = literals.string(node)
+    return [text] if text is not None else [dotted(node)] if isinstance(node, ast.Name | ast.Attribute) else []
 
 
 def collect(index: ProjectIndex) -> Found:
     """Every route the project's URLconfs declare (see the module docstring)."""
-    walker = _Walker(index)
     confs = sorted(m for m, info in index.modules.items() if "urlpatterns" in info.bindings)
+    if not confs:  # not a Django project: nothing more to read (the settings search reads every module)
+        return Found()
+    walker = _Walker(index)
     walker.found.urlconfs = len(confs)
-    if not confs:
-        return walker.found
     root_conf = _settings_value(index, "ROOT_URLCONF")
     root = index.find_module(literals.string(root_conf[1]) or "") if root_conf else None
     if root is not None:

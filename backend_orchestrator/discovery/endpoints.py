@@ -2,7 +2,9 @@
 
 Every FastAPI app that is not mounted elsewhere is a root; a route's path is the prefixes of the
 include_router calls and routers from the root down, plus its own path. Routers no app reaches are
-still listed, with their router-local paths, and an Unresolved says why.
+still listed, with their router-local paths, and an Unresolved says why — but for routers included
+only where a branch is not taken (a condition the defaults do not select, or an alternative to the
+branch taken): their routes are not listed, and an Unresolved says where they would be.
 """
 
 from __future__ import annotations
@@ -72,13 +74,21 @@ def build(
     for root in routers:
         if root.kind == "app" and id(root) not in included:
             builder.visit(root, _Ctx(), ())
+    for router in routers:  # routers included only in branches not taken: not listed
+        sites = [(r, inc) for r in routers for inc in r.includes if inc.child is router]
+        if id(router) not in builder.reached and sites and all(inc.not_taken for _, inc in sites):
+            where = "; ".join(f"{inc.file}:{inc.line}: {inc.not_taken}" for _, inc in sites)
+            reason = (
+                f"router {router.label} is included only in a branch that is not taken ({where}); "
+                "its routes are not listed"
+            )
+            builder.unresolved.append(Unresolved(file=router.file, line=router.line, reason=reason))
+            builder.skip(router)
     for router in routers:  # routers no app reaches: listed with their router-local paths
         if id(router) in builder.reached or _has_pending_parent(router, routers, builder.reached):
             continue
         if builder.visit(router, _Ctx(), ()):
-            reason = (
-                f"{_unreached(router, routers, collected)}; its routes are listed with router-local paths"
-            )
+            reason = f"{_unreached(router, routers, collected)}; its routes are listed with router-local paths"
             builder.unresolved.append(Unresolved(file=router.file, line=router.line, reason=reason))
     for router in routers:  # cycles of routers that include each other and nothing else
         if id(router) not in builder.reached:
@@ -103,7 +113,11 @@ def _unreached(router: Router, routers: list[Router], collected: Collected) -> s
 
 def _has_pending_parent(router: Router, routers: list[Router], reached: set[int]) -> bool:
     return any(
-        inc.child is router and not inc.blocked and id(parent) not in reached and parent is not router
+        inc.child is router
+        and not inc.blocked
+        and not inc.not_taken
+        and id(parent) not in reached
+        and parent is not router
         for parent in routers
         for inc in parent.includes
     )
@@ -125,9 +139,17 @@ class _Builder:
         for route in router.routes:
             count += self.emit(route, ctx)
         for inc in router.includes:
-            if not inc.blocked and id(inc.child) not in stack and inc.child is not router:
+            if not inc.blocked and not inc.not_taken and id(inc.child) not in stack and inc.child is not router:
                 count += self.visit(inc.child, ctx.add(inc.options), (*stack, id(router)))
         return count
+
+    def skip(self, router: Router) -> None:
+        """Mark `router` and what only it includes as reached, listing nothing."""
+        if id(router) in self.reached:
+            return
+        self.reached.add(id(router))
+        for inc in router.includes:
+            self.skip(inc.child)
 
     def emit(self, route: Route, ctx: _Ctx) -> int:
         index, func, module = self.index, route.func, route.func_module
@@ -192,9 +214,7 @@ class _Builder:
         name = last(dotted(node))
         return any(name.endswith(s) and name != s for s in _BODY_SUFFIXES)
 
-    def _response_model(
-        self, route: Route, module: str, func: ast.FunctionDef | ast.AsyncFunctionDef
-    ) -> str | None:
+    def _response_model(self, route: Route, module: str, func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
         node = literals.keyword(route.call, "response_model")
         if node is not None:
             return None if isinstance(node, ast.Constant) and node.value is None else literals.source(node)

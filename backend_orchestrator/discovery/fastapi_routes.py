@@ -3,8 +3,11 @@
 `collect(index)` reads every scanned module, and the body of every top-level function (app
 factories), for `x = FastAPI(...)` / `x = APIRouter(prefix=..., ...)`, route decorators
 (`@x.get(...)`, `@x.api_route(..., methods=[...])`), `x.add_api_route(...)`, `x.include_router(...)`
-and `x.mount(path, sub_app)`. What it cannot read literally becomes an Unresolved; `endpoints.py`
-turns the resulting graph into Endpoint records.
+(Cadwyn's `generate_and_include_versioned_routers(...)` too) and `x.mount(path, sub_app)`. Prefixes and
+paths that are not literals are resolved when a reader could (`values.py`: settings defaults,
+constants, ...) and recorded in `resolved`; apps made by factories and passed to functions are
+followed (`scopes.RouteCollector`), and `if`/`else` around includes is settled as it describes. What
+stays unknown becomes an Unresolved; `endpoints.py` turns the resulting graph into Endpoint records.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from ..contracts.common import HTTP_METHODS
-from ..contracts.registry import Unresolved
+from ..contracts.registry import Resolved, Unresolved
 from . import literals
 from .dependencies import Dep, dependency_list
-from .scopes import RouteCollector, Scope, admit_route, scopes
+from .scopes import Decision, Guard, RouteCollector, Scope, admit_route, scopes
 from .symbols import ModuleInfo, ProjectIndex, dotted, walk_statements
 
 _DECORATORS = frozenset({m.lower() for m in HTTP_METHODS} | {"api_route"})
+_INCLUDES = frozenset({"include_router", "generate_and_include_versioned_routers"})
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -53,6 +58,7 @@ class Include:
     file: str
     line: int
     blocked: bool = False  # inside a loop: not followed
+    not_taken: str = ""  # why it is not followed: a branch the defaults do not select, or an alternative
 
 
 @dataclass(eq=False)
@@ -77,6 +83,7 @@ class Collected:
     routers: list[Router]
     unresolved: list[Unresolved]
     unresolved_includes: int = 0  # include_router calls whose app/router is unknown
+    resolved: list[Resolved] = field(default_factory=list)
 
 
 def collect(index: ProjectIndex) -> Collected:
@@ -84,9 +91,13 @@ def collect(index: ProjectIndex) -> Collected:
     found = [scope for info in index.modules.values() for scope in scopes(info)]
     for scope in found:
         collector.find_routers(scope)
-    for scope in found:
-        collector.find_routes(scope)
-    return Collected(list(collector.routers.values()), collector.unresolved, collector.unresolved_includes)
+    if collector.routers:
+        collector.link(found)
+        for scope in found:
+            collector.find_routes(scope)
+    collector.finish()
+    routers = list({id(r): r for r in collector.routers.values()}.values())
+    return Collected(routers, collector.unresolved, collector.unresolved_includes, collector.resolved)
 
 
 def _imports_fastapi(info: ModuleInfo) -> bool:
@@ -101,14 +112,19 @@ def _route_decorator(dec: ast.expr) -> tuple[ast.Call, ast.Attribute] | None:
 
 
 class _Collector(RouteCollector):
-    APPS = frozenset({"FastAPI"})
-    CONTAINERS = frozenset({"APIRouter"})
+    APPS = frozenset({"FastAPI", "Cadwyn"})  # Cadwyn: versioned FastAPI apps
+    CONTAINERS = frozenset({"APIRouter", "VersionedAPIRouter"})
     CONTAINER_KIND = "router"
+    REGISTERING = frozenset({*_INCLUDES, "add_api_route", "mount", "api_route"})
 
     def __init__(self, index: ProjectIndex) -> None:
         super().__init__(index)
         self.routers: dict[tuple[str, str, str], Router] = {}
         self.unresolved_includes = 0
+
+    @property
+    def table(self) -> dict[tuple[str, str, str], Any]:
+        return self.routers
 
     # -- apps and routers --------------------------------------------------------------------
 
@@ -136,21 +152,19 @@ class _Collector(RouteCollector):
             if conditional:
                 self.note(scope, stmt.lineno, f"{label} is created inside a conditional block")
             options = self._options(scope, value, stmt.lineno, label, prefix=kind == "router")
-            self.routers[key] = Router(
-                scope.info.name, scope.name, target.id, kind, scope.file, stmt.lineno, options
-            )
+            self.routers[key] = Router(scope.info.name, scope.name, target.id, kind, scope.file, stmt.lineno, options)
 
     def _options(self, scope: Scope, call: ast.Call, line: int, what: str, prefix: bool = True) -> Options:
         """prefix, tags, dependencies, include_in_schema and responses of a router/include/route call."""
         options = Options(tags=literals.strings(literals.keyword(call, "tags")) or [])
         prefix_node = literals.keyword(call, "prefix") if prefix else None
         if prefix_node is not None:
-            value = literals.string(prefix_node)
+            value, why = self.text(scope, prefix_node, line)
             if value is None:
                 self.note(
                     scope,
                     line,
-                    f"prefix {literals.source(prefix_node)} of {what} is not a string literal; "
+                    f"prefix {literals.source(prefix_node)} of {what} is not resolved statically ({why}); "
                     "the routes below it are listed without it",
                 )
             options.prefix = value or ""
@@ -192,11 +206,14 @@ class _Collector(RouteCollector):
         """The app or router `expr`, written in `scope`, refers to."""
         if expr is None:
             return None
+        if isinstance(expr, ast.Call):
+            found: Router | None = self.returned(scope, expr)
+            return found
         module = scope.info.name
-        if isinstance(expr, ast.Name) and scope.name:
+        if isinstance(expr, ast.Name):
             if (module, scope.name, expr.id) in self.routers:
                 return self.routers[(module, scope.name, expr.id)]
-            if expr.id in scope.local_names:
+            if scope.name and expr.id in scope.local_names:
                 return None
         ref = scope.resolve(self.index, expr)
         if ref is not None and ref.kind == "local":
@@ -208,27 +225,41 @@ class _Collector(RouteCollector):
 
     # -- routes and edges --------------------------------------------------------------------
 
-    def find_routes(self, scope: Scope) -> None:
-        for stmt, conditional, loop in walk_statements(scope.body):
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                for dec in stmt.decorator_list:
-                    if (parts := _route_decorator(dec)) is not None:
-                        self._decorator(scope, stmt, *parts, conditional, loop)
-            elif isinstance(stmt, ast.ClassDef):
-                self._class_based_view(scope, stmt)
-            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                call = stmt.value
-                if not isinstance(call.func, ast.Attribute):
-                    continue
-                if call.func.attr == "include_router":
-                    self._include(scope, call, call.func.value, conditional, loop)
-                elif call.func.attr == "add_api_route":
-                    self._add_api_route(scope, call, call.func.value, conditional, loop)
-                elif call.func.attr == "mount":
-                    self._mount(scope, call, call.func.value, conditional, loop)
+    def describe(self, stmt: ast.stmt) -> str | None:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            func = stmt.value.func
+            if isinstance(func, ast.Attribute) and func.attr in (*_INCLUDES, "mount"):
+                text = literals.source(stmt.value)
+                return text if len(text) <= 120 else text[:117] + "..."
+        return None
+
+    def statement(self, scope: Scope, stmt: ast.stmt, guards: tuple[Guard, ...], loop: bool) -> None:
+        if isinstance(stmt, ast.ClassDef):
+            self._class_based_view(scope, stmt)
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            decorators = [parts for dec in stmt.decorator_list if (parts := _route_decorator(dec)) is not None]
+            if decorators:
+                decision = self.decide(scope, guards)
+                for dec, attr in decorators:
+                    self._decorator(scope, stmt, dec, attr, decision, loop)
+        elif self.registers(stmt):
+            assert isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            call = stmt.value
+            assert isinstance(call.func, ast.Attribute)
+            owner, method = call.func.value, call.func.attr
+            decision = self.decide(scope, guards)
+            if method == "include_router":
+                self._include(scope, call, owner, literals.keyword(call, "router", 0), guards, decision, loop)
+            elif method == "generate_and_include_versioned_routers":  # Cadwyn
+                for node in call.args:
+                    self._include(scope, call, owner, node, guards, decision, loop, prefix=False)
+            elif method == "add_api_route":
+                self._add_api_route(scope, call, owner, decision, loop)
+            elif method == "mount":
+                self._mount(scope, call, owner, guards, decision, loop)
 
     def _decorator(
-        self, scope: Scope, func: FuncDef, dec: ast.Call, attr: ast.Attribute, conditional: bool, loop: bool
+        self, scope: Scope, func: FuncDef, dec: ast.Call, attr: ast.Attribute, decision: Decision, loop: bool
     ) -> None:
         router = self.find(scope, attr.value)
         where = f"@{dotted(attr)} on {func.name}"
@@ -237,27 +268,36 @@ class _Collector(RouteCollector):
                 self.note(
                     scope,
                     dec.lineno,
-                    f"{where}: {dotted(attr.value)} is not a FastAPI app or APIRouter "
-                    "found in the scanned code",
+                    f"{where}: {dotted(attr.value)} is not a FastAPI app or APIRouter found in the scanned code",
                 )
             return
-        path = literals.string(literals.keyword(dec, "path", 0))
+        path_node = literals.keyword(dec, "path", 0)
+        path, why = self.text(scope, path_node, dec.lineno) if path_node is not None else (None, "no path")
         methods: list[str] | None = [attr.attr.upper()]
         if attr.attr == "api_route":
             methods_node = literals.keyword(dec, "methods")
-            methods = literals.strings(methods_node) if methods_node is not None else ["GET"]
+            methods = self.texts(scope, methods_node, dec.lineno) if methods_node is not None else ["GET"]
         if path is None or methods is None:
-            self.note(scope, dec.lineno, f"{where}: the path or methods are not literals; not resolved")
+            shown = literals.source(path_node) if path_node is not None else ""
+            reason = (
+                f"the path {shown} does not resolve statically ({why})"
+                if path is None
+                else "the methods are not literals"
+            )
+            self.note(scope, dec.lineno, f"{where}: {reason}; not resolved")
             return
         options = self._options(scope, dec, dec.lineno, where, prefix=False)
         route = Route([m.upper() for m in methods], path, func, scope.info.name, dec, options)
-        self._add(scope, router, route, dec.lineno, conditional, loop)
+        self._add(scope, router, route, dec.lineno, decision, loop)
 
-    def _add(
-        self, scope: Scope, router: Router, route: Route, line: int, conditional: bool, loop: bool
-    ) -> None:
+    def _add(self, scope: Scope, router: Router, route: Route, line: int, decision: Decision, loop: bool) -> None:
         what = f"route {'/'.join(route.methods)} {route.path!r} ({route.func.name})"
-        methods = admit_route(partial(self.note, scope), what, route.methods, line, conditional=conditional, loop=loop)
+        self.site(scope, decision, f"{what} (line {line})")
+        if decision.excluded is not None:
+            return
+        methods = admit_route(
+            partial(self.note, scope), what, route.methods, line, conditional=decision.conditional, loop=loop
+        )
         if methods is not None:
             route.methods = methods
             router.routes.append(route)
@@ -271,18 +311,16 @@ class _Collector(RouteCollector):
                         self.note(
                             scope,
                             dec.lineno,
-                            f"route {node.name}.{stmt.name} is a method of a class-based "
-                            "view; not resolved statically",
+                            f"route {node.name}.{stmt.name} is a method of a class-based view; not resolved statically",
                         )
 
-    def _add_api_route(
-        self, scope: Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool
-    ) -> None:
+    def _add_api_route(self, scope: Scope, call: ast.Call, owner: ast.expr, decision: Decision, loop: bool) -> None:
         router = self.find(scope, owner)
-        path = literals.string(literals.keyword(call, "path", 0))
+        path_node = literals.keyword(call, "path", 0)
+        path = self.text(scope, path_node, call.lineno)[0] if path_node is not None else None
         func, func_module = self._function(scope, literals.keyword(call, "endpoint", 1))
         methods_node = literals.keyword(call, "methods")
-        methods = literals.strings(methods_node) if methods_node is not None else ["GET"]
+        methods = self.texts(scope, methods_node, call.lineno) if methods_node is not None else ["GET"]
         if router is None or path is None or func is None or methods is None:
             self.note(
                 scope,
@@ -293,7 +331,7 @@ class _Collector(RouteCollector):
             return
         options = self._options(scope, call, call.lineno, f"{dotted(call.func)}({path!r})", prefix=False)
         route = Route([m.upper() for m in methods], path, func, func_module, call, options)
-        self._add(scope, router, route, call.lineno, conditional, loop)
+        self._add(scope, router, route, call.lineno, decision, loop)
 
     def _function(self, scope: Scope, expr: ast.expr | None) -> tuple[FuncDef | None, str]:
         """The handler function `expr` names, and the module it is defined in."""
@@ -306,11 +344,21 @@ class _Collector(RouteCollector):
         ref = scope.resolve(self.index, expr)
         return self.index.function_def(ref), ref.module if ref is not None else scope.info.name
 
-    def _include(self, scope: Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool) -> None:
+    def _include(
+        self,
+        scope: Scope,
+        call: ast.Call,
+        owner: ast.expr,
+        node: ast.expr | None,
+        guards: tuple[Guard, ...],
+        decision: Decision,
+        loop: bool,
+        prefix: bool = True,
+    ) -> None:
         parent = self.find(scope, owner)
-        node = literals.keyword(call, "router", 0)
         child = self.find(scope, node)
-        what = f"include_router({dotted(node) if node is not None else ''})"
+        method = call.func.attr if isinstance(call.func, ast.Attribute) else "include_router"
+        what = f"{method}({dotted(node) if node is not None else ''})"
         if parent is None or child is None:
             self.unresolved_includes += 1
             unknown = dotted(owner) if parent is None else dotted(node) if node is not None else "(missing)"
@@ -321,34 +369,54 @@ class _Collector(RouteCollector):
                 "APIRouter found in the scanned code; not resolved",
             )
             return
-        options = self._options(scope, call, call.lineno, what)
+        self.site(scope, decision, f"{what} (line {call.lineno})")
+        not_taken = self._not_taken(scope, decision, call.lineno, what)
+        options = self._options(scope, call, call.lineno, what, prefix=prefix) if not not_taken else Options()
         if loop:
             self.note(scope, call.lineno, f"{what} is called in a loop; not resolved")
-        elif conditional:
+        elif decision.conditional and not not_taken:
             self.note(
                 scope,
                 call.lineno,
                 f"{what} is inside a conditional block; the routes of {child.label} "
-                "exist only when the condition holds",
+                f"exist only when the condition holds{self.alternatives(scope, decision, guards)}",
             )
-        parent.includes.append(Include(child, options, scope.file, call.lineno, blocked=loop))
+        parent.includes.append(Include(child, options, scope.file, call.lineno, blocked=loop, not_taken=not_taken))
 
-    def _mount(self, scope: Scope, call: ast.Call, owner: ast.expr, conditional: bool, loop: bool) -> None:
+    def _not_taken(self, scope: Scope, decision: Decision, line: int, what: str) -> str:
+        """Why an include/mount is not followed (a branch not selected, an alternative); "" if it is."""
+        if decision.excluded is not None:
+            return (
+                f"`if {literals.source(decision.excluded.test)}` (line {decision.excluded.lineno}) does not select it"
+            )
+        if decision.alternative is not None:
+            self.alternative_note(scope, line, what, decision)
+            return f"it is an alternative in a later branch of `if` (line {decision.alternative.lineno})"
+        return ""
+
+    def _mount(
+        self, scope: Scope, call: ast.Call, owner: ast.expr, guards: tuple[Guard, ...], decision: Decision, loop: bool
+    ) -> None:
         parent, child = self.find(scope, owner), self.find(scope, literals.keyword(call, "app", 1))
         if child is None or parent is None or child.kind != "app":
             return  # StaticFiles, a WSGI app, ...: not FastAPI routes
-        path = literals.string(literals.keyword(call, "path", 0))
         what = f"mount of {child.label}"
+        self.site(scope, decision, f"{what} (line {call.lineno})")
+        not_taken = self._not_taken(scope, decision, call.lineno, what)
+        path_node = literals.keyword(call, "path", 0)
+        path, why = self.text(scope, path_node, call.lineno) if path_node is not None and not not_taken else ("", "")
         if path is None:
             self.note(
                 scope,
                 call.lineno,
-                f"path of the {what} is not a string literal; the routes below it are listed without it",
+                f"path of the {what} is not resolved statically ({why}); the routes below it are listed without it",
             )
         if loop:
             self.note(scope, call.lineno, f"{what} is in a loop; not resolved")
-        elif conditional:
-            self.note(scope, call.lineno, f"{what} is inside a conditional block")
+        elif decision.conditional and not not_taken:
+            self.note(
+                scope, call.lineno, f"{what} is inside a conditional block{self.alternatives(scope, decision, guards)}"
+            )
         parent.includes.append(
-            Include(child, Options(prefix=path or ""), scope.file, call.lineno, blocked=loop)
+            Include(child, Options(prefix=path or ""), scope.file, call.lineno, blocked=loop, not_taken=not_taken)
         )

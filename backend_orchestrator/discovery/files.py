@@ -10,7 +10,7 @@ import ast
 import hashlib
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -99,7 +99,10 @@ class Parsed:
     def _functions(self) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef]:
         """id(node) -> the outermost function it is written in, for every node inside a function."""
         enclosing: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        for function in self.nodes(ast.FunctionDef) + self.nodes(ast.AsyncFunctionDef):  # type: ignore[operator]
+        functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = [
+            *self.nodes(ast.FunctionDef), *self.nodes(ast.AsyncFunctionDef)
+        ]
+        for function in functions:
             if id(function) in enclosing:  # nested in another function: the outer one claims it
                 continue
             stack: list[ast.AST] = list(ast.iter_child_nodes(function))
@@ -166,14 +169,20 @@ def parse_source(data: bytes) -> Parsed:
     return result
 
 
-def parse_file(path: Path) -> Parsed:
+def parse_file(path: Path, data: bytes | None = None) -> Parsed:
+    """Parse the file at `path`; `data`, when given, is its content already read (e.g. to hash it)."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return Parsed(None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB; probably generated")
-        data = path.read_bytes()
+        if data is None:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                return _too_large()
+            data = path.read_bytes()
     except OSError as exc:
         return Parsed(None, f"cannot read: {exc.strerror or exc}")
-    return parse_source(data)
+    return _too_large() if len(data) > MAX_FILE_BYTES else parse_source(data)
+
+
+def _too_large() -> Parsed:
+    return Parsed(None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB; probably generated")
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -184,9 +193,9 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def is_test_file(name: str) -> bool:
-    """A test module by pytest's and Django's conventions (``test_*.py``, ``*_test.py``, ``tests.py``)."""
-    return name.startswith("test_") or name.endswith(("_test.py", "_tests.py")) or name in ("conftest.py",
-                                                                                            "tests.py")
+    """A test module by pytest's and Django's conventions (``test_*.py``, ``*_test.py``, ``tests.py``) — not
+    ``*_tests.py``, which real code uses for modules about tests (airflow's ``connection_tests.py``)."""
+    return name.startswith("test_") or name.endswith("_test.py") or name in ("conftest.py", "tests.py")
 
 
 def _walk(top: Path, root: Path) -> Iterable[Path]:
@@ -230,36 +239,52 @@ def source_paths(root: Path, source: list[str]) -> tuple[list[Path], list[Unreso
     return sorted(found), problems
 
 
-def _module_name(root: Path, rel: Path, init_cache: dict[Path, bool]) -> tuple[str, bool]:
-    def has_init(folder: Path) -> bool:
-        if folder not in init_cache:
-            init_cache[folder] = (root / folder / "__init__.py").is_file()
-        return init_cache[folder]
+def _stem(name: str) -> str:
+    """`Path(name).stem`, on a string."""
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
-    is_package = rel.name == "__init__.py"
-    parts = [] if is_package else [rel.stem]
-    folder = rel.parent
-    if folder != Path(".") and not has_init(folder):  # namespace package: use the path, minus src/
-        names = list(folder.parts)
-        if names and names[0] == "src":
+
+def _module_name(root: str, rel: str, init_cache: dict[str, bool]) -> tuple[str, bool]:
+    """The dotted module name of the root-relative posix path `rel`, and whether it is a package."""
+
+    def has_init(folder: str) -> bool:
+        known = init_cache.get(folder)
+        if known is None:
+            known = init_cache[folder] = os.path.isfile(f"{root}/{folder}/__init__.py")
+        return known
+
+    folder, _, name = rel.rpartition("/")
+    is_package = name == "__init__.py"
+    parts = [] if is_package else [_stem(name)]
+    if folder and not has_init(folder):  # namespace package: use the path, minus src/
+        names = folder.split("/")
+        if names[0] == "src":
             names = names[1:]
         return ".".join([*names, *parts]), is_package
-    while folder != Path(".") and has_init(folder):
-        parts.insert(0, folder.name)
-        folder = folder.parent
+    while folder and has_init(folder):
+        folder, _, package = folder.rpartition("/")
+        parts.insert(0, package)
     return ".".join(parts), is_package
 
 
-def load(root: Path, paths: list[Path]) -> list[SourceFile]:
-    """Parse `paths` (absolute, under `root`) into SourceFiles with dotted module names."""
-    init_cache: dict[Path, bool] = {}
+def load(root: Path, paths: list[Path], contents: Mapping[Path, bytes] | None = None) -> list[SourceFile]:
+    """Parse `paths` (absolute, under `root`) into SourceFiles with dotted module names.
+
+    `contents` holds files already read (by path), which are then parsed from those bytes."""
+    init_cache: dict[str, bool] = {}
     files: list[SourceFile] = []
     seen: set[str] = set()
+    known = contents or {}
+    top = str(root)
+    prefix = top.rstrip("/") + "/"
     for path in paths:
-        rel = path.relative_to(root)
-        module, is_package = _module_name(root, rel, init_cache)
+        name = str(path)
+        rel = name[len(prefix):] if name.startswith(prefix) else path.relative_to(root).as_posix()
+        module, is_package = _module_name(top, rel, init_cache)
         if not module or module in seen:  # e.g. two namespace roots: fall back to the full path
-            module = ".".join(rel.with_suffix("").parts)
+            folder, _, base = rel.rpartition("/")
+            module = ".".join([*(folder.split("/") if folder else []), _stem(base)])
         seen.add(module)
-        files.append(SourceFile(path, rel.as_posix(), module, is_package, parse_file(path)))
+        files.append(SourceFile(path, rel, module, is_package, parse_file(path, known.get(path))))
     return files

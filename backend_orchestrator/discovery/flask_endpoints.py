@@ -4,8 +4,12 @@ Paths follow Flask's own rules: a blueprint registered on the app uses the `url_
 `register_blueprint`, else its own; a nested blueprint's prefix is joined to its parent's; a prefix
 and a rule are joined with exactly one "/". Werkzeug converters (`<int:id>`) become OpenAPI
 parameters (`{id}`). Blueprints no app reaches are listed with their own prefix, and an Unresolved
-says why. Status codes are those the view returns (`return body, 201`, `redirect(...)`) or aborts
-with (`abort(404)`), plus 200 when a return gives none.
+says why — but for blueprints registered only in a branch that is not taken (a condition the
+defaults do not select, an alternative to the branch taken): they are not listed, and an Unresolved
+says where they would be. A Flask-RESTful/RESTX `Api` is a node below its app or blueprint whose
+prefix is the Api's; a RESTX namespace is below its Api with its path. Status codes are those the
+view returns (`return body, 201`, `redirect(...)`) or aborts with (`abort(404)`), plus 200 when a
+return gives none.
 """
 
 from __future__ import annotations
@@ -51,6 +55,16 @@ def build(index: ProjectIndex, collected: FlaskCollected) -> tuple[list[Endpoint
     for app in nodes:
         if app.kind == "app":
             builder.visit(app, None, (), ())
+    for node in nodes:  # blueprints registered only in branches not taken: not listed
+        sites = [r for n in nodes for r in n.registrations if r.child is node]
+        if id(node) not in builder.reached and sites and all(r.not_taken for r in sites):
+            where = "; ".join(f"{r.file}:{r.line}: {r.not_taken}" for r in sites)
+            reason = (
+                f"{node.kind} {node.label} is registered only in a branch that is not taken ({where}); "
+                "its routes are not listed"
+            )
+            builder.unresolved.append(Unresolved(file=node.file, line=node.line, reason=reason))
+            builder.skip(node)
     for node in nodes:  # blueprints no app reaches: listed with their own url_prefix
         if id(node) in builder.reached or _has_pending_parent(node, nodes, builder.reached):
             continue
@@ -65,19 +79,20 @@ def build(index: ProjectIndex, collected: FlaskCollected) -> tuple[list[Endpoint
 
 def _unreached(node: FlaskNode, nodes: list[FlaskNode], collected: FlaskCollected) -> str:
     sites = [f"{r.file}:{r.line}" for n in nodes for r in n.registrations if r.child is node]
+    what = f"{node.kind} {node.label}"
     if sites:
-        return f"blueprint {node.label} is registered only in a loop ({', '.join(sites)})"
+        return f"{what} is registered only in a loop ({', '.join(sites)})"
     if collected.unresolved_registrations:
         return (
-            f"blueprint {node.label} is never registered on an app by the register_blueprint calls that "
+            f"{what} is never registered on an app by the register_blueprint calls that "
             f"could be resolved ({collected.unresolved_registrations} could not)"
         )
-    return f"blueprint {node.label} is never registered on an app"
+    return f"{what} is never registered on an app"
 
 
 def _has_pending_parent(node: FlaskNode, nodes: list[FlaskNode], reached: set[int]) -> bool:
     return any(
-        r.child is node and not r.blocked and id(parent) not in reached and parent is not node
+        r.child is node and not r.blocked and not r.not_taken and id(parent) not in reached and parent is not node
         for parent in nodes
         for r in parent.registrations
     )
@@ -91,19 +106,25 @@ class _Builder:
         self.unresolved: list[Unresolved] = []
         self._codes: dict[int, list[int]] = {}
 
-    def visit(
-        self, node: FlaskNode, prefix: str | None, guards: tuple[str, ...], stack: tuple[int, ...]
-    ) -> int:
+    def visit(self, node: FlaskNode, prefix: str | None, guards: tuple[str, ...], stack: tuple[int, ...]) -> int:
         """Emit the routes of `node` and of the blueprints registered on it; the number emitted."""
         self.reached.add(id(node))
         guards = (*guards, *node.guards)
         count = sum(self.emit(route, prefix, guards) for route in node.routes)
         for registration in node.registrations:
             child = registration.child
-            if not registration.blocked and id(child) not in stack and child is not node:
+            if not registration.blocked and not registration.not_taken and id(child) not in stack and child is not node:
                 child_prefix = _child_prefix(node, prefix, registration)
                 count += self.visit(child, child_prefix, guards, (*stack, id(node)))
         return count
+
+    def skip(self, node: FlaskNode) -> None:
+        """Mark `node` and what only it registers as reached, listing nothing."""
+        if id(node) in self.reached:
+            return
+        self.reached.add(id(node))
+        for registration in node.registrations:
+            self.skip(registration.child)
 
     def emit(self, route: FlaskRoute, prefix: str | None, guards: tuple[str, ...]) -> int:
         rule = join(prefix, route.rule)

@@ -4,8 +4,12 @@
 function (defined in the app factory or imported), a wrapper call such as `login_required(view)`, or
 `SomeView.as_view(name)`, where a `MethodView` gives one route per HTTP method it defines and a
 `View` its `methods` (default GET) on `dispatch_request`. `Views.auth_name` decides whether a
-decorator or wrapper authenticates: its name looks like auth (the rule FastAPI dependencies follow)
-or is listed in the project's `auth_dependencies`; a view class's `decorators = [...]` count too.
+decorator, wrapper or `before_request` hook authenticates: its name looks like auth (the rule FastAPI
+dependencies follow: Flask-Login's `login_required`/`fresh_login_required`, Flask-HTTPAuth's
+`auth.login_required`, Flask-JWT-Extended's `jwt_required()`), it is listed in the project's
+`auth_dependencies`, or it is a function of the project whose body (or the wrapper it defines) refuses a
+request without a login, session or token (`auth_checks.decorator_refusal`: one level of reading); a
+view class's `decorators = [...]` count too.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 
 from ..contracts.common import HTTP_METHODS
 from . import literals
+from .auth_checks import decorator_refusal
 from .dependencies import name_authenticates
 from .scopes import Scope, scopes
 from .symbols import ProjectIndex, Ref, dotted, last
@@ -46,8 +51,15 @@ class Views:
         name = dotted(target)
         if name in self.extra_auth or last(name) in self.extra_auth:
             return name
-        func = self.index.function_def(scope.resolve(self.index, target))
-        return name if name_authenticates(last(name), func) else None
+        ref = scope.resolve(self.index, target)
+        func = self.index.function_def(ref)
+        module = ref.module if ref is not None and func is not None else scope.module
+        if func is None and scope.name and isinstance(target, ast.Name):  # defined in the app factory
+            func = next((s for s in scope.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+                         and s.name == target.id), None)
+        if name_authenticates(last(name), func):
+            return name
+        return name if func is not None and decorator_refusal(self.index, module, func) is not None else None
 
     def auth(self, scope: Scope, decorators: list[ast.expr], skip: Callable[[ast.expr], bool]) -> list[str]:
         """The authenticating names among `decorators` (those `skip` accepts left out), in order."""

@@ -13,9 +13,10 @@ import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..contracts.registry import Column, Index, Model, Relation
+from ..contracts.registry import Column, Index, Model, Relation, Resolved
 from . import literals
 from .symbols import ProjectIndex, Ref, dotted, last
+from .values import Frame, Known, Values, sorted_sources, values_for
 
 COLUMN_CALLS = frozenset({"mapped_column", "Column"})
 _NOT_TYPES = frozenset(
@@ -54,6 +55,7 @@ class Draft:
     indexes: list[Index] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     foreign_keys: dict[str, tuple[str, ast.expr]] = field(default_factory=dict)  # attr -> (module, expr)
+    table_source: Resolved | None = None  # where a table name that is not a literal came from
 
     def column_name(self, attr: str) -> str:
         column = self.columns.get(attr)
@@ -75,11 +77,7 @@ def column_from_call(
         kind = last(index.qualname(module, callee))
         if kind == "ForeignKey" and isinstance(arg, ast.Call) and arg.args:
             draft.foreign_keys[attr] = (module, arg.args[0])
-        elif (
-            kind not in _NOT_TYPES
-            and type_text is None
-            and isinstance(arg, ast.Name | ast.Attribute | ast.Call)
-        ):
+        elif kind not in _NOT_TYPES and type_text is None and isinstance(arg, ast.Name | ast.Attribute | ast.Call):
             type_text = render_type(arg)
     optional, inner = split_optional(mapped) if mapped is not None else (False, None)
     if type_text is None and inner is not None:
@@ -115,9 +113,7 @@ def apply_constraints(index: ProjectIndex, draft: Draft, module: str, items: lis
             index_name = literals.string(item.args[0]) or literals.source(item.args[0])
             draft.indexes.append(Index(name=index_name, columns=cols[1:], unique=unique))
         elif kind == "UniqueConstraint" and cols:
-            draft.indexes.append(
-                Index(name=name or f"uq_{draft.table}_{'_'.join(cols)}", columns=cols, unique=True)
-            )
+            draft.indexes.append(Index(name=name or f"uq_{draft.table}_{'_'.join(cols)}", columns=cols, unique=True))
         elif kind == "PrimaryKeyConstraint":
             for column in cols:
                 attr = draft.attr_of(column)
@@ -145,9 +141,7 @@ def add_column_indexes(draft: Draft) -> None:
     """The `ix_<table>_<column>` index SQLAlchemy creates for each `index=True` column."""
     for col in draft.columns.values():
         if col.index:
-            draft.indexes.append(
-                Index(name=f"ix_{draft.table}_{col.name}", columns=[col.name], unique=col.unique)
-            )
+            draft.indexes.append(Index(name=f"ix_{draft.table}_{col.name}", columns=[col.name], unique=col.unique))
 
 
 def resolve_foreign_keys(index: ProjectIndex, drafts: list[Draft], note: Note) -> None:
@@ -160,9 +154,7 @@ def resolve_foreign_keys(index: ProjectIndex, drafts: list[Draft], note: Note) -
             if column is None:
                 continue
             text = literals.string(target)
-            if text is None and isinstance(
-                target, ast.Attribute
-            ):  # ForeignKey(User.id), ForeignKey(users.c.id)
+            if text is None and isinstance(target, ast.Attribute):  # ForeignKey(User.id), ForeignKey(users.c.id)
                 owner_expr = target.value
                 if isinstance(owner_expr, ast.Attribute) and owner_expr.attr == "c":
                     owner_expr = owner_expr.value
@@ -181,11 +173,7 @@ def resolve_foreign_keys(index: ProjectIndex, drafts: list[Draft], note: Note) -
             if column.type == "unknown":  # Column(ForeignKey("users.id")) takes the type of users.id
                 table, _, target_column = text.rpartition(".")
                 referenced = by_table.get(table)
-                types = (
-                    [c.type for c in referenced.columns.values() if c.name == target_column]
-                    if referenced
-                    else []
-                )
+                types = [c.type for c in referenced.columns.values() if c.name == target_column] if referenced else []
                 update["type"] = types[0] if types else "unknown"
             draft.columns[attr] = column.model_copy(update=update)
 
@@ -266,4 +254,92 @@ def relation(name: str, annotation: ast.expr | None, call: ast.Call) -> Relation
         target=dotted(target) if target is not None else "unknown",
         back_populates=literals.string(literals.keyword(call, "back_populates")),
         uselist=explicit if explicit is not None else uselist,
+    )
+
+
+def declared_table(index: ProjectIndex, ref: Ref, node: ast.ClassDef, file: str) -> tuple[str | None, Resolved | None]:
+    """The table of model `ref` when `__tablename__` is not a literal the model (or a mixin) writes:
+
+    - a `@declared_attr` (`declared_attr.directive`) method, on the model or on any scanned base —
+      the declarative base included, as a naming convention for every subclass — evaluated with `cls`
+      bound to the model (`return cls.__name__.lower()`, a helper turning the name into snake_case, ...);
+    - an expression that resolves (`__tablename__ = PREFIX + "users"`).
+
+    (name, where it came from) when it resolves; (None, None) when no class defines `__tablename__` that
+    way (or a literal comes first); (None, Resolved with the reason in `detail`, value None) when one does
+    but it does not resolve.
+    """
+    values = values_for(index)
+    for owner in [ref, *index.ancestors(ref)]:
+        cls = index.class_def(owner)
+        if cls is None:
+            continue
+        for stmt in reversed(cls.body):
+            if isinstance(stmt, ast.FunctionDef) and stmt.name == "__tablename__":
+                return _from_declared_attr(values, ref, node, owner, stmt, file)
+            value = _assigned(stmt, "__tablename__")
+            if value is None:
+                continue
+            if literals.string(value) is not None:
+                return None, None  # a literal: the caller's own rules apply
+            result = values.evaluate(Frame(owner.module), value)
+            expression = f"{cls.name}.__tablename__ = {literals.source(value)}"
+            if isinstance(result, Known) and isinstance(result.value, str):
+                where = values.where(owner.module, stmt.lineno)
+                detail = "; ".join([f"__tablename__ of {cls.name} ({where})", *result.notes])
+                return result.value, _table_resolved(file, node, expression, result.value, result.sources, detail)
+            reason = result.reason if not isinstance(result, Known) else f"it is {result.value!r}, not a string"
+            return None, _table_resolved(file, node, expression, None, (), reason)
+    return None, None
+
+
+def _from_declared_attr(
+    values: Values, ref: Ref, node: ast.ClassDef, owner: Ref, func: ast.FunctionDef, file: str
+) -> tuple[str | None, Resolved | None]:
+    where = values.where(owner.module, func.lineno)
+    decorators = {last(dotted(d.func if isinstance(d, ast.Call) else d)) for d in func.decorator_list}
+    decorators |= {dotted(d) for d in func.decorator_list}
+    owner_name = owner.name or node.name
+    expression = f"{owner_name}.__tablename__ (declared_attr)"
+    if not decorators & {"declared_attr", "declared_attr.directive", "directive"}:
+        return None, _table_resolved(
+            file, node, expression, None, (), f"{where}: __tablename__ is a method without @declared_attr"
+        )
+    params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+    bound = {params[0]: Known(values.class_of(ref.module, node, ref))} if params else {}
+    result = values.call_function(owner.module, func, bound)
+    if isinstance(result, Known) and isinstance(result.value, str):
+        returned = next((literals.source(r.value) for r in ast.walk(func) if isinstance(r, ast.Return) and r.value), "")
+        detail = "; ".join(
+            [
+                f"the declared_attr __tablename__ of {owner_name} ({where}) names the table of each subclass: "
+                f"return {returned}",
+                *result.notes,
+            ]
+        )
+        return result.value, _table_resolved(file, node, expression, result.value, (where, *result.sources), detail)
+    reason = result.reason if not isinstance(result, Known) else f"it returns {result.value!r}, not a string"
+    return None, _table_resolved(
+        file, node, expression, None, (where,), f"the declared_attr ({where}) does not resolve statically: {reason}"
+    )
+
+
+def _assigned(stmt: ast.stmt, name: str) -> ast.expr | None:
+    if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+        return stmt.value
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+        return stmt.value
+    return None
+
+
+def _table_resolved(
+    file: str, node: ast.ClassDef, expression: str, value: str | None, sources: tuple[str, ...], detail: str
+) -> Resolved:
+    return Resolved(
+        file=file,
+        line=node.lineno,
+        expression=f"{node.name}: {expression}",
+        value=value,
+        sources=sorted_sources(sources),
+        detail=detail,
     )

@@ -4,7 +4,7 @@ tables and classic `Table(...)` objects, with their foreign keys resolved across
 
 from __future__ import annotations
 
-from ..contracts.registry import Model, Unresolved
+from ..contracts.registry import Model, Resolved, Unresolved
 from .model_parts import finish, resolve_foreign_keys
 from .sqlalchemy_models import scan_declarative
 from .sqlalchemy_tables import add_module_indexes, scan_tables
@@ -12,7 +12,8 @@ from .sqlmodel_models import scan_sqlmodel
 from .symbols import ProjectIndex
 
 
-def scan_models(index: ProjectIndex) -> tuple[list[Model], list[Unresolved]]:
+def scan_models(index: ProjectIndex) -> tuple[list[Model], list[Unresolved], list[Resolved]]:
+    """The models, what could not be read, and where table names that are not literals came from."""
     unresolved: list[Unresolved] = []
 
     def note(file: str, line: int, reason: str) -> None:
@@ -22,4 +23,5 @@ def scan_models(index: ProjectIndex) -> tuple[list[Model], list[Unresolved]]:
     add_module_indexes(index, drafts, note)
     resolve_foreign_keys(index, drafts, note)
     models = sorted((finish(d) for d in drafts), key=lambda m: (m.table, m.name, m.file))
-    return models, unresolved
+    resolved = sorted((d.table_source for d in drafts if d.table_source), key=lambda r: (r.file, r.line))
+    return models, unresolved, resolved

@@ -3,8 +3,11 @@
 A model is a class deriving (transitively, within the scanned code) from a declarative base: a
 `DeclarativeBase` subclass, a `declarative_base()`/`registry().generate_base()` result, an
 `@as_declarative()` class, or the `Model` of a Flask-SQLAlchemy `db = SQLAlchemy()`. Its table is
-its literal `__tablename__`; a Flask-SQLAlchemy model without one gets the snake_case class name,
-as Flask-SQLAlchemy 3 gives it. Columns come from `Mapped[...]` annotations, `mapped_column(...)`
+its literal `__tablename__` (its own or a mixin's); else what a `@declared_attr def __tablename__(cls)`
+on it or on a base returns for it (a naming convention on the declarative base: `cls.__name__.lower()`,
+...), or a `__tablename__` expression that resolves (`model_parts.declared_table`, recorded in the
+registry's `resolved`); else, for a Flask-SQLAlchemy model, the snake_case class name, as
+Flask-SQLAlchemy 3 gives it. Columns come from `Mapped[...]` annotations, `mapped_column(...)`
 and classic `Column(...)`; those of mixins and `__abstract__` bases are inherited, those of a
 concrete parent model (joined-table inheritance) are not.
 """
@@ -22,6 +25,7 @@ from .model_parts import (
     add_column_indexes,
     apply_constraints,
     column_from_call,
+    declared_table,
     mapped_inner,
     relation,
 )
@@ -149,13 +153,20 @@ class DeclarativeScanner:
             (t for _, cls in reversed(lineage) if (t := literals.string(class_attr(cls, "__tablename__")))),
             None,
         )
+        source = None
+        if table is None:
+            table, source = declared_table(self.index, ref, node, file)
+            if table is None and source is not None and flavour == "flask":
+                self.note(file, node.lineno, f"model {node.name}: {source.detail}; the default table name is used")
         draft = Draft(node.name, table or snake_case(node.name), file, node.lineno, ref.module, ref)
+        draft.table_source = source if table is not None else None
         # own columns first, then the inherited ones: the order SQLAlchemy gives the table
         for owner, cls in reversed(lineage):
             for stmt in cls.body:
                 self._member(draft, owner.module, stmt)
         if table is None and flavour != "flask":
-            self.note(file, node.lineno, f"model {node.name} has no literal __tablename__; not listed")
+            why = f" ({source.detail})" if source is not None else ""
+            self.note(file, node.lineno, f"model {node.name} has no literal __tablename__{why}; not listed")
             return None
         if table is None and (parent := self._single_table_parent(ref, node, draft)) is not None:
             self.note(

@@ -1,7 +1,8 @@
 """Classic `Table("name", metadata, Column(...), ...)` objects, and `Index(...)` written beside models.
 
 A module-level `users = Table("users", metadata, ...)` (or Flask-SQLAlchemy's `db.Table(...)`) is a
-model named after its variable, with the columns and table-level constraints among its arguments;
+model named after its variable (its name a literal, or an expression that resolves: `values.py`), with
+the columns and table-level constraints among its arguments;
 `Table(..., autoload_with=engine)` takes its columns from the database and is reported as
 unresolved. A module-level `Index("ix_name", User.email)` or `Index("ix_name", users.c.email)` is
 added to the table its columns belong to.
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 import ast
 
-from ..contracts.registry import Index
+from ..contracts.registry import Index, Resolved
 from . import literals
 from .model_parts import COLUMN_CALLS, Draft, Note, add_column_indexes, apply_constraints, column_from_call
 from .sqlalchemy_models import is_flask_db
 from .symbols import ProjectIndex, Ref, last, walk_statements
+from .values import Frame, Known, sorted_sources, values_for
 
 _REFLECTION = ("autoload_with", "autoload")
 
@@ -49,7 +51,21 @@ def scan_tables(index: ProjectIndex, note: Note) -> list[Draft]:
                 continue
             variable, call = assigned
             file = info.source.rel
-            table = literals.string(literals.keyword(call, "name", 0))
+            name = literals.keyword(call, "name", 0)
+            table = literals.string(name)
+            source = None
+            if table is None and name is not None:  # Table(f"{PREFIX}users", ...): resolved when it can be
+                result = values_for(index).evaluate(Frame(module), name)
+                if isinstance(result, Known) and isinstance(result.value, str):
+                    table = result.value
+                    source = Resolved(
+                        file=file,
+                        line=stmt.lineno,
+                        expression=f"{variable}: Table({literals.source(name)}, ...)",
+                        value=table,
+                        sources=sorted_sources(result.sources),
+                        detail="; ".join(result.notes),
+                    )
             if table is None:
                 note(file, stmt.lineno, f"Table {variable} has no literal name; not listed")
                 continue
@@ -61,6 +77,7 @@ def scan_tables(index: ProjectIndex, note: Note) -> list[Draft]:
                     "are not known statically",
                 )
             draft = Draft(variable, table, file, stmt.lineno, module, Ref("local", module, variable))
+            draft.table_source = source
             constraints: list[ast.expr] = []
             for arg in call.args[1:]:
                 if not isinstance(arg, ast.Call):

@@ -1,6 +1,8 @@
 """SQLModel tables: `class Hero(SQLModel, table=True)`.
 
-The table is the literal `__tablename__`, else the lowercased class name (SQLModel's default).
+The table is the literal `__tablename__`, else what a `@declared_attr __tablename__` on a scanned base
+returns for the class (or a `__tablename__` expression that resolves; `model_parts.declared_table`),
+else the lowercased class name (SQLModel's default).
 Every annotated field is a column, those of non-table SQLModel bases (`class HeroBase(SQLModel)`)
 first, as pydantic orders them; `Field(primary_key=..., foreign_key="team.id", unique=..., index=...,
 nullable=..., sa_type=..., sa_column=Column(...))` refines it, and `Relationship(...)` is a relation.
@@ -22,6 +24,7 @@ from .model_parts import (
     add_column_indexes,
     apply_constraints,
     column_from_call,
+    declared_table,
     relation,
     render_type,
     split_optional,
@@ -63,8 +66,12 @@ class SQLModelScanner:
 
     def model(self, ref: Ref, node: ast.ClassDef) -> Draft:
         file = self.index.modules[ref.module].source.rel
-        table = literals.string(class_attr(node, "__tablename__")) or node.name.lower()
-        draft = Draft(node.name, table, file, node.lineno, ref.module, ref)
+        table = literals.string(class_attr(node, "__tablename__"))
+        source = None
+        if table is None:
+            table, source = declared_table(self.index, ref, node, file)
+        draft = Draft(node.name, table or node.name.lower(), file, node.lineno, ref.module, ref)
+        draft.table_source = source if table is not None else None
         fields: dict[str, tuple[str, ast.AnnAssign]] = {}
         for owner, cls in self.lineage(ref, node):
             for stmt in cls.body:

@@ -125,8 +125,21 @@ def imported_names(source: SourceFile, stmt: ast.stmt) -> Iterator[tuple[str, Im
             )
 
 
+def _type_checking_only(body: list[ast.stmt]) -> set[int]:
+    """Statements inside a module-level `if TYPE_CHECKING:` body: never run, so any other binding wins."""
+    found: set[int] = set()
+    for stmt in body:
+        test = stmt.test if isinstance(stmt, ast.If) else None
+        name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+        if isinstance(stmt, ast.If) and name == "TYPE_CHECKING":
+            found.update(id(s) for s, _, _ in walk_statements(stmt.body))
+    return found
+
+
 def _module_info(source: SourceFile, tree: ast.Module) -> ModuleInfo:
     info = ModuleInfo(source, tree)
+    typing_only = _type_checking_only(tree.body)
+    from_typing_only: set[str] = set()  # names whose binding so far is one under `if TYPE_CHECKING:`
     for stmt, conditional, _ in walk_statements(tree.body):
         names: list[tuple[str, ast.AST | None]] = []
         if isinstance(stmt, ast.Import | ast.ImportFrom):
@@ -146,8 +159,13 @@ def _module_info(source: SourceFile, tree: ast.Module) -> ModuleInfo:
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
             names.append((stmt.target.id, stmt.value))
         for name, node in names:
-            if name not in info.bindings or not conditional:  # an unconditional binding wins
+            # an unconditional binding wins; one under `if TYPE_CHECKING:` loses to any other
+            if name not in info.bindings or not conditional or name in from_typing_only:
                 info.bindings[name] = Binding(node, stmt.lineno, conditional)
+                if id(stmt) in typing_only:
+                    from_typing_only.add(name)
+                else:
+                    from_typing_only.discard(name)
     return info
 
 
@@ -229,6 +247,10 @@ class ProjectIndex:
         target = self.modules[found]
         if imp.name in target.bindings:
             return Ref("local", found, imp.name)
+        if imp.name in target.imports and found != module:  # `from .views import View` in a package
+            ref = self.resolve_name(found, imp.name, depth + 1)  # shadows its submodule `views.View`
+            if ref is not None:
+                return ref
         if f"{found}.{imp.name}" in self.modules:
             return Ref("module", f"{found}.{imp.name}")
         if found != module:

@@ -3,7 +3,9 @@ endpoint registry names and from every source file. Nothing is imported or run.
 
 What it does
     Finds the handlers through the endpoint registry (file, line) and checks them for database access (a
-    session's ``execute``/``scalars``/``add``/``commit``/..., ``select()``, ``engine.connect()``), size and
+    session's ``execute``/``scalars``/``add``/``commit``/..., also one held by another object such as
+    ``calibre_db.session.query()``, ``select()``, ``engine.connect()``, Flask-SQLAlchemy's ``Model.query...``,
+    ``db.session``, ``db.get_or_404``/``first_or_404``/``one_or_404``/``paginate``), size and
     branching, swallowed exceptions and slow side effects (email, SMS, payment calls in a loop, ``time.sleep``).
     In every ``async def`` (and the same-module functions it calls, one level) it finds blocking calls:
     ``time.sleep``, ``requests``, sync httpx, ``urlopen``, ``subprocess``, ``open()``, ``smtplib``, a synchronous

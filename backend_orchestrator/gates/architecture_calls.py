@@ -18,6 +18,7 @@ _IO_DB_METHODS = frozenset({"execute", "scalars", "scalar", "commit", "flush", "
 _SESSION_NAMES = frozenset({"session", "db", "db_session", "dbsession", "sess", "conn", "connection"})
 _HTTP_LIBS = ("requests.", "httpx.", "aiohttp.")
 _SQL_BUILDERS = frozenset({"select", "insert", "update", "delete", "text"})
+_FLASK_SQLALCHEMY_HELPERS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 _ENGINE_METHODS = frozenset({"connect", "begin", "execute", "raw_connection"})
 _SUBPROCESS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
                          "subprocess.getoutput", "subprocess.getstatusoutput", "os.system", "os.popen"})
@@ -62,9 +63,18 @@ def db_access(call: CallSite) -> str | None:
     if call.method in _ENGINE_METHODS and (engine in ("create_engine", "create_async_engine")
                                            or call.receiver == "engine"):
         return f"engine.{call.method}()"
-    owner, _, attr = call.receiver.rpartition(".")
-    if attr == "query" and owner.rsplit(".", 1)[-1][:1].isupper():
-        return f"{owner.rsplit('.', 1)[-1]}.query.{call.method}()"  # Flask-SQLAlchemy `Model.query`
+    if call.method in _FLASK_SQLALCHEMY_HELPERS and (call.receiver.endswith("SQLAlchemy()") or
+                                                      call.receiver in ("db", "database")):
+        return f"db.{call.method}()"  # Flask-SQLAlchemy 3: db.get_or_404(User, id), db.paginate(select(...))
+    parts = call.receiver.split(".")
+    if "query" in parts[1:]:  # Flask-SQLAlchemy `Model.query`: User.query.get(1), User.query.filter_by(...)
+        at = parts.index("query", 1)
+        model, rest = parts[at - 1], parts[at + 1:]
+        if model[:1].isupper() and not any("(" in p for p in rest):  # the first call of a chain only
+            return f"{model}.query.{'.'.join([*rest, call.method])}()"
+    if call.method in _IO_DB_METHODS and parts[-1] == "session" and len(parts) > 1 and \
+            not call.receiver.startswith(_HTTP_LIBS) and parts[0] not in ("flask", "quart", "requests"):
+        return called(call)  # a session attribute of an object or module: calibre_db.session.query(...)
     return None
 
 

@@ -4,9 +4,12 @@ What it does
     Runs bandit (a subprocess of our interpreter, in the background) over the source files and
     detect-secrets (as a library) over them plus any env and private-key files in the project, and
     checks the routes and code itself, statically: mutating endpoints
-    without an authentication dependency, request data flowing into SQL strings, shell commands or
-    outbound URLs (a small taint analysis from the handlers' parameters), object access by id without
-    an ownership check, CORS ``*`` with credentials, debug mode, and secret literals in code. Findings
+    without an authentication dependency, decorator, hook or check in the handler (those public by
+    design, or visibly changing nothing, are listed in ``security/unauthenticated-endpoints.json`` with
+    the reason instead), request data flowing into SQL strings, shell commands or outbound URLs (a small
+    taint analysis from request data only: handler parameters and request objects, never CLI
+    arguments), object access by id without an ownership check, CORS ``*`` with credentials, debug
+    mode, and secret literals in code. Findings
     different tools report for the same line and category are merged (ours first, then
     detect-secrets, then bandit). Evidence: ``security/bandit.json`` and ``security/detect-secrets.json``
     (locations and types only; secret values are never written). A line a reviewer marked ``# nosec``
@@ -21,7 +24,9 @@ Rules
     shell command from request data (high) · SC204 SSRF (high) · SC205 object by id without an
     ownership check (medium, heuristic) · SC206 CORS ``*`` with credentials (high) · SC207 debug mode
     (medium; high for ``app.run(debug=True)``) · SC301 secret literal in code (high; low for a
-    placeholder default) · SC302 detect-secrets hit · SC303 committed env or private-key file.
+    placeholder default) · SC302 detect-secrets hit · SC303 committed env or private-key file · SC208-SC214 the
+    OWASP API flaws of ``security_api``: JWT not verified, JWT key in code, mass assignment, user enumeration,
+    ReDoS, back doors in authentication, login without a brute-force limit.
     High and critical findings block (``policy.py``), beyond ``thresholds.max_high_findings``
     (default 0); medium or low findings alone give ``warn``.
 Use instead
@@ -91,22 +96,32 @@ class SecurityGate(Gate):
         Rule("SC109", "bandit: other insecure code or setting", "medium", "insecure-config", _BANDIT_HELP,
              "BS-SEC-009"),
         Rule("SC201", "Mutating endpoint without authentication", "high", "missing-auth",
-             "A POST, PUT, PATCH or DELETE endpoint has no authentication dependency or decorator (login, token, "
-             "sign-up and health paths excepted). Add one, preferably on the router or blueprint; medium for "
-             "Django, whose project-wide auth the registry cannot see.", "SEC-001", 306),
+             "A POST, PUT, PATCH or DELETE endpoint has no authentication dependency, decorator, mixin, "
+             "`before_request` hook or refusal in its handler (`abort(401)`, `raise HTTPException(403)`, a redirect "
+             "to the login page). Not reported, and listed with the reason in the evidence: endpoints public by "
+             "design (login, logout, token, sign-up, password recovery and reset, health, a link whose URL carries "
+             "its secret) and handlers that visibly change nothing (an RPC-style read sent as POST, a redirect, a "
+             "handler that answers GET the same way). Add one, preferably on the router or blueprint; medium for "
+             "Django views, whose project-wide auth the registry cannot see.", "SEC-001", 306,
+             confidence="medium"),
         Rule("SC202", "SQL built from strings", "high", "sql-injection",
              "An f-string, `%`, `+` or `.format()` builds SQL that reaches execute()/text()/a cursor. High when "
-             "request data flows into it, medium otherwise. Bind parameters (`text(':name')` with a dict, or "
-             "`select()`).", "SEC-009", 89),
+             "request data (a handler's parameters, `request.args/form/json`, Django's `request.GET/POST`) flows "
+             "into it and no allowlist or validator guards it, medium otherwise. Bind parameters (`text(':name')` "
+             "with a dict, or `select()`).", "SEC-009", 89),
         Rule("SC203", "Shell command built from request data", "high", "command-injection",
-             "Request data reaches `os.system`, `os.popen` or a `subprocess` call with `shell=True`. Pass an "
-             "argument list of allowlisted values without a shell.", "SEC-010", 78),
+             "Request data reaches `os.system`, `os.popen` or a `subprocess` call with `shell=True` (command-line "
+             "arguments of click, typer or argparse commands are not request data). Pass an argument list of "
+             "allowlisted values without a shell.", "SEC-010", 78),
         Rule("SC204", "Outbound request to a URL from request data", "high", "ssrf",
              "The scheme or host of an outbound HTTP request comes from request data. Allowlist hosts, refuse "
              "private and metadata addresses, and build URLs from a fixed base.", "SEC-012", 918),
         Rule("SC205", "Object access by id without an ownership check", "medium", "broken-object-authorization",
-             "An authenticated handler loads an owned object by a path id and never compares its owner with the "
-             "current user (heuristic). Scope the query to the caller and answer 404.", "SEC-006", 639),
+             "An authenticated handler loads an object that has an owner (an owner column, or a per-user scoping "
+             "function the project applies elsewhere) by a path id, and neither compares its owner with the "
+             "current user, calls that scoping, nor declares an authorisation dependency for the object "
+             "(heuristic: models without an owner are not reported). Scope the query to the caller and answer "
+             "404.", "SEC-006", 639, confidence="low"),
         Rule("SC206", "CORS allows any origin with credentials", "high", "insecure-config",
              "CORSMiddleware (or flask-cors) allows `*` origins together with credentials. List origins "
              "explicitly.", "SEC-017", 942),
@@ -123,6 +138,44 @@ class SecurityGate(Gate):
         Rule("SC303", "Secret file committed", "high", "hardcoded-secret",
              "An env file with values, or a private key, is part of the project. Remove it from the repository, "
              "rotate what it held, and commit a `.env.example` with placeholders.", "SEC-015", 540),
+        Rule("SC208", "JWT accepted without verifying its signature", "high", "broken-authentication",
+             '`jwt.decode` with `options={"verify_signature": False}`, `verify=False` or `algorithms` allowing '
+             "`none`, or claims taken from `get_unverified_claims`, in request or auth code: anyone can forge the "
+             'token. Decode with the key and a pinned list (`algorithms=["HS256"]`). Medium for a decode without '
+             "`algorithms=` (the token's header picks the algorithm) and in a helper outside request and auth code.",
+             "SEC-003", 347, confidence="high"),
+        Rule("SC209", "JWT key written in the code", "medium", "hardcoded-secret",
+             "A JWT is signed or verified with a string literal, a module constant holding one, or the literal "
+             "fallback of `os.getenv` (the message says when it is under the 32 bytes HS256 needs). Read a random "
+             "key of 32 bytes or more from the environment through a settings field without a default, and rotate "
+             "the one in the code.", "SEC-014", 321, confidence="medium"),
+        Rule("SC210", "Mass assignment from the request body", "medium", "mass-assignment",
+             "A model is built or updated from the whole request body (`Model(**request.json)`, "
+             "`Model(**body.model_dump())`, `obj.__dict__.update(...)`, a query's `.update(...)`, a `setattr` loop "
+             "over the body's items): raw request data, or a request schema that non-admins send and that declares "
+             "privilege, owner or balance fields (`is_admin`, `role`, `owner_id`, `balance`) or accepts extra "
+             'fields (heuristic). Use explicit create/update schemas without them (`extra="forbid"`) and set those '
+             "fields on the server.", "SEC-008", 915, confidence="low"),
+        Rule("SC211", "User enumeration by distinct login answers", "medium", "broken-authentication",
+             "Login or password-reset code answers an unknown user with another message or status than a wrong "
+             "password, or with a message saying the account does not exist (heuristic). Answer every failure the "
+             'same way (401 "Invalid credentials"; "if the account exists, we sent an email") and keep the timing '
+             "alike.", "SEC-004", 204, confidence="low"),
+        Rule("SC212", "Regular expression open to catastrophic backtracking", "medium", "resource-consumption",
+             "Request data is matched against a pattern with nested or overlapping quantifiers (`(a+)+`, "
+             "`(\\w+\\s?)*`, `(.*a){3,}`), or a pattern is compiled from request data (ReDoS). Rewrite the pattern "
+             "without ambiguity, bound repetitions and input length, `re.escape()` user text, or use a linear-time "
+             "engine (`re2`).", "SEC-024", 1333, confidence="medium"),
+        Rule("SC213", "Back door in authentication", "high", "broken-authentication",
+             "Authentication code compares a password, token, OTP or key with a string literal, or lets a request "
+             "through when a client-sent header or parameter (`X-Debug`, `?test=1`) or a debug or test setting "
+             "(`settings.DEBUG`, `TESTING`; medium) is set. Remove the bypass; tests override dependencies or log "
+             "in through fixtures.", "SEC-025", 912, confidence="medium"),
+        Rule("SC214", "Login endpoint without a brute-force limit", "medium", "rate-limiting",
+             "A login, token, OTP/PIN or password-reset endpoint has no rate-limit decorator or dependency "
+             "(slowapi, fastapi-limiter, flask-limiter, django-ratelimit, DRF throttles) and no lockout counter "
+             "(heuristic); low when a global limiter covers it. Limit it per client and per account, and lock or "
+             "slow down an account after repeated failures.", "SEC-004", 307, confidence="low"),
     )
 
     def not_applicable(self, ctx: GateContext) -> str | None:
@@ -137,8 +190,9 @@ class SecurityGate(Gate):
 
     def _run(self, ctx: GateContext, work: Path) -> GateResult:
         from . import security_bandit
+        from .security_api import api_hits
         from .security_flow import flow_hits
-        from .security_rules import config_hits, missing_auth, object_access
+        from .security_rules import Unauthenticated, config_hits, missing_auth, object_access
         from .security_secrets import code_secrets, detect, detected_hits, file_hits, secret_files
 
         out = ctx.evidence_dir / "security"
@@ -150,15 +204,21 @@ class SecurityGate(Gate):
         registries = ctx.registries()
         endpoints = registries.endpoints.endpoints
         code = Code(ctx.root, paths)
-        hits = [*missing_auth(code, endpoints, registries.endpoints.framework),
+        unauthenticated: list[Unauthenticated] = []
+        hits = [*missing_auth(code, endpoints, registries.endpoints.framework, unauthenticated),
                 *object_access(code, endpoints, registries.models.models, ctx.config.auth_dependencies),
                 *config_hits(code), *flow_hits(code, endpoints), *code_secrets(code)]
+        hits += api_hits(code, registries, ctx.config)
         files = secret_files(ctx.root)
         metrics: dict[str, float | int | str | bool | None] = {
             "files_scanned": len(paths) + len(files.env) + len(files.keys), "python_files": len(paths),
             "env_files": len(files.env), "key_files": len(files.keys), "git_ignored_secret_files": len(files.ignored),
             "endpoints": len(endpoints)}
-        evidence: list[str] = []
+        evidence: list[str] = [self._write(ctx, out / "unauthenticated-endpoints.json", {"endpoints": [
+            {"endpoint": u.endpoint, "handler": u.handler, "decision": u.decision, "why": u.why}
+            for u in unauthenticated]})]
+        metrics.update({f"unauthenticated.{d}": sum(1 for u in unauthenticated if u.decision == d)
+                        for d in ("finding", "public by design", "checked in the handler", "changes nothing")})
         try:
             detected = detect(code, [*files.env, *files.keys], work / "detect-secrets", ctx.cancelled)
         except Exception as exc:  # detect-secrets' own failure: say so, keep what the rest found

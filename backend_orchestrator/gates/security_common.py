@@ -20,6 +20,12 @@ from ..discovery.symbols import ProjectIndex, last
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
+# the methods of a DRF viewset that answer an HTTP method on the collection (False) or one item (True)
+_VIEWSET_ACTIONS = {("GET", False): ("list",), ("GET", True): ("retrieve",), ("POST", False): ("create",),
+                    ("PUT", True): ("update",), ("PATCH", True): ("partial_update", "update"),
+                    ("DELETE", True): ("destroy",)}
+
+
 @dataclass
 class Hit:
     """One finding before merging: the rule, where, and what found it (`source`, empty for our own rules)."""
@@ -47,7 +53,10 @@ class Code:
         self.by_rel = {f.rel: f for f in self.files}
 
     def handler(self, endpoint: Endpoint) -> tuple[SourceFile, Function] | None:
-        """The function an endpoint's registry entry names (`module:function`, at `file:line`)."""
+        """The function an endpoint's registry entry names (`module:function`, at `file:line`); for a
+        class-based view (`module:Class`, Django and DRF) the method that answers the endpoint's HTTP method
+        (`post`, or the viewset action `create`/`update`/`partial_update`/`destroy`), in the class or a base
+        class of the project."""
         source = self.by_rel.get(endpoint.file)
         if source is None or source.tree is None:
             return None
@@ -58,7 +67,26 @@ class Code:
             first = min([func.lineno, *(d.lineno for d in func.decorator_list)])
             if first <= endpoint.line <= func.lineno:
                 return source, func
-        return (source, candidates[0]) if len(candidates) == 1 else None
+        if len(candidates) == 1:
+            return source, candidates[0]
+        if candidates:
+            return None
+        return self._view_method(source, name, endpoint)
+
+    def _view_method(self, source: SourceFile, name: str, endpoint: Endpoint) -> tuple[SourceFile, Function] | None:
+        ref = self.index.resolve(source.module, ast.Name(name))
+        if self.index.class_def(ref) is None or ref is None:
+            return None
+        detail = endpoint.path.rstrip("/").endswith("}")
+        wanted = [endpoint.method.lower(), *_VIEWSET_ACTIONS.get((endpoint.method, detail), ())]
+        for current in (ref, *(b for b in self.index.ancestors(ref) if b.kind == "local")):
+            node = self.index.class_def(current)
+            methods = {s.name: s for s in (node.body if node is not None else [])
+                       if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)}
+            for method in wanted:
+                if method in methods:
+                    return self.index.modules[current.module].source, methods[method]
+        return None
 
 
 def functions(source: SourceFile) -> Iterator[Function]:

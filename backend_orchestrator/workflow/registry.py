@@ -93,9 +93,11 @@ def scan_project(project: Project, path: str = ".", mode: str = "auto") -> ScanR
         dynamic, reason = discover(root, config, found.endpoints, mode=mode, folder=folder,
                                    log_shown=relative(root, folder / "probe.log"), keep=keep)
         live = reading.result() if reading else None
-    # copies: the static engine may keep what it returned in its cache
-    regs = Registries(dynamic.endpoints if dynamic else found.endpoints.model_copy(deep=True),
-                      found.models.model_copy(deep=True), found.services.model_copy(deep=True))
+    # copies: the static engine may keep what it returned in its cache. Shallow ones are enough:
+    # what follows replaces the registries' fields (mode_reason, models, database, drift, ...) and
+    # never changes an entry or a list in place
+    regs = Registries(dynamic.endpoints if dynamic else found.endpoints.model_copy(),
+                      found.models.model_copy(), found.services.model_copy())
     regs.endpoints.mode_reason = reason
     if dynamic and dynamic.models:  # Django's, from the app registry
         names = {m.name for m in dynamic.models}
@@ -143,11 +145,12 @@ def _record(project: Project, regs: Registries, dynamic: Dynamic | None, keep: C
     changes = ScanChanges()
     for kind in _FILES:
         new = getattr(regs, kind)
-        old, after = _keys(kind, before[kind]), _keys(kind, new)
-        changes.added += sorted(set(after) - set(old))
-        changes.removed += sorted(set(old) - set(after))
-        changes.changed += sorted(k for k in set(after) & set(old) if after[k] != old[k])
-        store.write(store.registry_path(kind), _FILES[kind][0], new)
+        if new != before[kind]:
+            old, after = _keys(kind, before[kind]), _keys(kind, new)
+            changes.added += sorted(set(after) - set(old))
+            changes.removed += sorted(set(old) - set(after))
+            changes.changed += sorted(k for k in set(after) & set(old) if after[k] != old[k])
+        store.write(store.registry_path(kind), _FILES[kind][0], new)  # left alone when unchanged
         written.append(relative(root, store.registry_path(kind)))
     return changes, sorted(written)
 
@@ -166,10 +169,11 @@ def _under(root: Path, folder: Path) -> Callable[[str], bool]:
 
 
 def _previous(project: Project, kind: str) -> Any:
+    """The registry on disk (the store's own object: only read, never changed), else an empty one."""
     store = project.store
     file = store.registry_path(kind)
     schema, model = _FILES[kind]
-    return store.read(file, schema, model) if file.exists() else model()
+    return store.read(file, schema, model, copy=False) if file.exists() else model()
 
 
 def _keep_outside(new: Any, old: Any, keep: Callable[[str], bool]) -> None:

@@ -15,8 +15,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 # the fields static discovery fills; the others (drift, the live database, ...) belong to other steps
 OWNED = {
-    "endpoints": {"framework", "mode", "endpoints", "unresolved"},
-    "models": {"models", "migrations", "unresolved"},
+    "endpoints": {"framework", "mode", "endpoints", "unresolved", "resolved"},
+    "models": {"models", "migrations", "unresolved", "resolved"},
     "services": {"services", "unresolved"},
 }
 

@@ -100,12 +100,16 @@ def test_add_url_rule_registers_functions_wrapped_views_and_method_views() -> No
 
 
 def test_a_before_request_guard_authenticates_every_route_of_its_blueprint() -> None:
-    assert endpoint(shop(), "GET /stats").auth == ["require_admin"]
+    assert endpoint(shop(), "GET /admin/stats").auth == ["require_admin"]
 
 
-def test_a_prefix_from_the_app_config_is_unresolved_and_its_routes_are_listed_without_it() -> None:
-    assert "app.config['ADMIN_PREFIX']" in reasons(shop())[("shop/__init__.py", 21)]
-    assert endpoint(shop(), "GET /stats").handler == "shop.views.admin:stats"
+def test_a_prefix_from_the_app_config_resolves_through_the_object_the_factory_loads() -> None:
+    assert endpoint(shop(), "GET /admin/stats").handler == "shop.views.admin:stats"
+    [resolved] = shop().endpoints.resolved
+    assert (resolved.file, resolved.line, resolved.expression) == ("shop/__init__.py", 21, "app.config['ADMIN_PREFIX']")
+    assert (resolved.value, resolved.sources) == ("/admin", ["shop/config.py:5"])
+    assert "config.from_object(config)" in resolved.detail
+    assert "the environment variable ADMIN_PREFIX overrides it" in resolved.detail
 
 
 def test_a_blueprint_never_registered_is_listed_with_its_own_prefix_and_reported() -> None:
@@ -126,7 +130,9 @@ def test_status_codes_come_from_returns_redirects_and_aborts() -> None:
     assert endpoint(found, "DELETE /api/v1/items/{item_id}").status_codes == [204]
 
 
-def test_a_blueprint_registered_in_a_loop_is_unresolved(tmp_path: Path) -> None:
+def test_a_loop_over_a_literal_tuple_of_blueprints_registers_each_and_any_other_loop_is_unresolved(
+    tmp_path: Path,
+) -> None:
     write(
         tmp_path,
         {
@@ -136,14 +142,19 @@ def test_a_blueprint_registered_in_a_loop_is_unresolved(tmp_path: Path) -> None:
                 "a = Blueprint('a', __name__, url_prefix='/a')\n\n"
                 "@a.route('/x')\n"
                 "def x():\n    return ''\n\n"
+                "b = Blueprint('b', __name__, url_prefix='/b')\n\n"
+                "@b.route('/y')\n"
+                "def y():\n    return ''\n\n"
                 "for bp in (a,):\n"
+                "    app.register_blueprint(bp, url_prefix='/first')\n"
+                "for bp in [b for _ in range(1)]:\n"
                 "    app.register_blueprint(bp)\n"
             )
         },
     )
     found = scan(tmp_path, ProjectConfig())
-    assert refs(found) == ["GET /a/x"]  # listed with its own prefix
-    assert sorted(u.line for u in found.endpoints.unresolved) == [3, 10]
+    assert refs(found) == ["GET /b/y", "GET /first/x"]  # b: listed with its own prefix
+    assert sorted(u.line for u in found.endpoints.unresolved) == [9, 18]  # b never registered; the loop
 
 
 @pytest.mark.parametrize(

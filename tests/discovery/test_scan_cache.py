@@ -6,6 +6,7 @@ observed by counting `ast.parse` calls on file contents (bytes).
 
 from __future__ import annotations
 
+import ast
 import gc
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend_orchestrator.contracts.config import ProjectConfig
-from backend_orchestrator.discovery import cache, files, scan
+from backend_orchestrator.discovery import analysis, cache, files, scan
 
 from .support import FIXTURES, count_parses, dump, refs, write
 
@@ -205,3 +206,90 @@ def test_a_scan_resumes_the_garbage_collector_it_paused_and_leaves_a_paused_one_
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_cold_scan_reads_each_file_once_and_parses_the_bytes_it_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path)
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        if self.suffix == ".py":
+            read.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    new_process(monkeypatch)
+    parsed = count_parses(monkeypatch)
+    assert refs(scan(root, ProjectConfig(), cache_dir=tmp_path / "cache")) == ["GET /a"]
+    assert sorted(read) == ["a.py", "b.py"]
+    assert sorted(parsed) == sorted((root / name).read_bytes() for name in ("a.py", "b.py"))
+
+
+def test_a_large_scan_moves_what_it_leaves_alive_out_of_the_collectors_sight_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if gc.get_freeze_count():
+        pytest.skip("objects were frozen before this test")
+    root = project(tmp_path)
+    try:
+        scan(root, ProjectConfig(), cache_dir=tmp_path / "cache")  # a small scan: nothing frozen
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setattr(analysis, "SETTLE_OBJECTS", 0)  # as if it had been a large one
+        new_process(monkeypatch)
+        scan(root, ProjectConfig())
+        frozen = gc.get_freeze_count()
+        assert frozen > 0 and gc.isenabled()
+        new_process(monkeypatch)
+        scan(root, ProjectConfig(), cache_dir=tmp_path / "other")
+        assert gc.get_freeze_count() == frozen  # once: later scans are left to the collector
+    finally:
+        gc.unfreeze()
+
+
+def test_the_node_index_lists_nodes_in_source_order_and_knows_their_outermost_function() -> None:
+    source = (
+        b"import os\n"
+        b"class A:\n"
+        b"    def method(self):\n"
+        b"        return os.getenv('X')\n"
+        b"async def outer():\n"
+        b"    def inner():\n"
+        b"        return os.getenv('Y')\n"
+        b"    return [inner() for _ in range(2)]\n"
+        b"os.getenv('Z')\n"
+    )
+    parsed = files.parse_source(source)
+    tree = parsed.tree
+    assert tree is not None
+    walked = sorted(ast.walk(tree), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+    for kind in (ast.Call, ast.Name, ast.FunctionDef, ast.Constant):
+        assert parsed.nodes(kind) == [n for n in walked if type(n) is kind]
+    calls = {ast.unparse(c): c for c in parsed.nodes(ast.Call)}
+    enclosing = {text: getattr(parsed.enclosing_function(c), "name", None) for text, c in calls.items()}
+    assert enclosing == {"os.getenv('X')": "method", "os.getenv('Y')": "outer", "inner()": "outer",
+                         "range(2)": "outer", "os.getenv('Z')": None}
+    method = parsed.nodes(ast.FunctionDef)[0]
+    assert parsed.enclosing_function(method) is None  # a function is not inside itself
+
+
+def test_a_rescan_that_finds_nothing_changed_validates_and_rewrites_no_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend_orchestrator.state import Project, schemas, store
+    from backend_orchestrator.workflow import scan_project
+
+    root = project(tmp_path)
+    first = scan_project(Project.open(root), mode="static")
+    registries = [Project.open(root).store.registry_path(kind) for kind in ("endpoints", "models", "services")]
+    stamps = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in registries]
+    new_process(monkeypatch)
+    monkeypatch.setattr(store, "_VALID", set())
+    for name in ("check", "problems", "check_contract", "contract_problems"):
+        monkeypatch.setattr(schemas, name, lambda *args, **kwargs: pytest.fail("validated again"))
+    again = scan_project(Project.open(root), mode="static")
+    assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in registries] == stamps
+    assert again.changes.model_dump() == {"added": [], "removed": [], "changed": []}
+    assert again.model_dump(exclude={"changes"}) == first.model_dump(exclude={"changes"})

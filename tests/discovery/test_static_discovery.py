@@ -61,12 +61,21 @@ def test_auth_comes_from_params_annotated_routers_includes_and_one_level_of_depe
     assert endpoint(found, "GET /api/v1/items").auth == []  # a DB session and a log dependency
 
 
-def test_a_settings_prefix_and_a_conditional_include_are_unresolved_not_guessed() -> None:
-    reasons = {(u.file, u.line): u.reason for u in scan_fixture("nested").endpoints.unresolved}
-    assert "settings.ADMIN_PREFIX" in reasons[("app/main.py", 12)]
-    assert "conditional" in reasons[("app/main.py", 15)]
+def test_a_settings_prefix_resolves_to_its_default_and_a_condition_false_by_default_drops_its_include() -> None:
+    found = scan_fixture("nested")
+    assert endpoint(found, "POST /admin/reindex").handler == "app.admin:reindex"  # os.getenv(..., "/admin")
+    assert endpoint(found, "GET /api/v1/orders/export").handler == "app.api.v1.orders:export_orders"
+    resolved = {(r.file, r.line): r for r in found.endpoints.resolved}
+    assert (resolved[("app/main.py", 12)].value, resolved[("app/main.py", 12)].sources) == (
+        "/admin",
+        ["app/core/config.py:5"],
+    )
+    assert resolved[("app/main.py", 14)].value is False  # `if settings.DEBUG:`: DEBUG unset
+    assert "not taken: include_router(debug.router)" in resolved[("app/main.py", 14)].detail
+    reasons = {(u.file, u.line): u.reason for u in found.endpoints.unresolved}
+    assert "branch that is not taken" in reasons[("app/debug.py", 3)]
+    assert not [e for e in found.endpoints.endpoints if e.path.startswith("/debug")]
     assert "never included" in reasons[("app/legacy.py", 3)]
-    assert "add_api_route" in reasons[("app/api/v1/orders.py", 23)]
 
 
 def test_two_scans_of_the_same_code_are_identical(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +134,8 @@ def test_paths_restrict_the_results_while_prefixes_still_resolve() -> None:
         "app/api/v1/users.py",
     }
     assert all(e.path.startswith("/api/v1/") for e in found.endpoints.endpoints)
-    assert [u.file for u in found.endpoints.unresolved] == ["app/api/v1/orders.py"]
+    assert found.endpoints.unresolved == []
+    assert "app/api/v1/orders.py" in {r.file for r in found.endpoints.resolved}
 
 
 def test_config_source_limits_the_files_read_and_auth_dependencies_extend_the_auth_names(
@@ -149,7 +159,9 @@ def test_config_source_limits_the_files_read_and_auth_dependencies_extend_the_au
     assert scan(tmp_path, ProjectConfig(source=["svc"])).endpoints.endpoints[0].auth == []
 
 
-def test_routers_built_in_a_loop_and_includes_in_a_loop_are_unresolved(tmp_path: Path) -> None:
+def test_routers_built_in_a_loop_are_unresolved_and_a_loop_over_literal_prefixes_is_unrolled(
+    tmp_path: Path,
+) -> None:
     write(
         tmp_path,
         {
@@ -169,9 +181,30 @@ def test_routers_built_in_a_loop_and_includes_in_a_loop_are_unresolved(tmp_path:
         },
     )
     found = scan(tmp_path, ProjectConfig())
+    assert [e.path for e in found.endpoints.endpoints] == ["/p/sub/x", "/q/sub/x"]
+    assert [u.line for u in found.endpoints.unresolved] == [5]  # the router built in a loop
+    assert [(r.line, r.value) for r in found.endpoints.resolved] == [(13, "'/p', '/q'"), (14, "/p | /q")]
+
+
+def test_an_include_in_a_loop_over_values_that_do_not_resolve_stays_unresolved(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.py": (
+                "import os\n"
+                "from fastapi import APIRouter, FastAPI\n"
+                "app = FastAPI()\n"
+                "sub = APIRouter(prefix='/sub')\n\n"
+                "@sub.get('/x')\n"
+                "def x():\n    pass\n\n"
+                "for prefix in os.environ['PREFIXES'].split(','):\n"
+                "    app.include_router(sub, prefix=prefix)\n"
+            )
+        },
+    )
+    found = scan(tmp_path, ProjectConfig())
     assert [e.path for e in found.endpoints.endpoints] == ["/sub/x"]
-    lines = sorted(u.line for u in found.endpoints.unresolved)
-    assert lines == [5, 7, 14, 14]  # the router in a loop; sub only included in a loop; its prefix
+    assert sorted(u.line for u in found.endpoints.unresolved) == [4, 11, 11]  # included only in a loop
 
 
 def test_a_project_without_fastapi_has_framework_unknown() -> None:

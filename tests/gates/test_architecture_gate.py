@@ -71,7 +71,7 @@ def test_each_fixture_reports_exactly_its_planted_defects(name: str, tmp_path: P
     assert located(result.findings) == planted(root), result.summary
     if name == "ok":
         assert (result.status, result.findings) == ("pass", [])
-        assert result.metrics["handlers"] == 6 and result.metrics["handlers_not_found"] == 0
+        assert result.metrics["handlers"] == 7 and result.metrics["handlers_not_found"] == 0
         return
     assert result.status == "fail"
     assert {f.rule_id for f in result.findings} == {r.id for r in ArchitectureGate.rules}, "every rule planted"
@@ -159,6 +159,106 @@ def test_flask_sqlalchemy_and_raw_engine_access_in_handlers_is_database_access(t
                                         ("AR001", "app/main.py", 28)}
     assert "User.query.filter_by()" in result.findings[0].message
     assert "engine.connect()" in result.findings[2].message and "text()" in result.findings[2].message
+
+
+def test_flask_sqlalchemy_helpers_and_a_session_held_by_another_object_are_database_access(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "app/__init__.py": "",
+        "app/extensions.py": """
+            from flask_sqlalchemy import SQLAlchemy
+
+            db = SQLAlchemy()
+        """,
+        "app/library.py": """
+            from sqlalchemy.orm import sessionmaker
+
+
+            class Library:
+                def __init__(self):
+                    self.session = sessionmaker()()
+
+
+            library = Library()
+        """,
+        "app/views.py": """
+            from flask import Blueprint, session
+            from sqlalchemy import select
+
+            from app.extensions import db
+            from app.library import library
+            from app.models import Book, User
+
+            bp = Blueprint("books", __name__)
+
+
+            @bp.get("/users/<int:user_id>")
+            def user(user_id):
+                return {"name": db.get_or_404(User, user_id).name}
+
+
+            @bp.get("/users/by-name/<name>")
+            def user_by_name(name):
+                return {"id": db.first_or_404(select(User).filter_by(name=name)).id}
+
+
+            @bp.get("/users/one/<name>")
+            def one_user(name):
+                return {"id": db.one_or_404(select(User).filter_by(name=name)).id}
+
+
+            @bp.get("/users")
+            def users():
+                return {"page": [u.id for u in db.paginate(select(User).order_by(User.id))]}
+
+
+            @bp.get("/books/<int:book_id>")
+            def book(book_id):
+                return {"title": Book.query.filter_by(id=book_id).first().title}
+
+
+            @bp.get("/books/count")
+            def count():
+                return {"books": db.session.execute(select(Book)).all()}
+
+
+            @bp.get("/shelf/<int:shelf_id>")
+            def shelf(shelf_id):
+                return {"books": library.session.query(Book).filter(Book.shelf == shelf_id).count()}
+
+
+            @bp.get("/me")
+            def me():
+                return {"user": session.get("user_id")}
+        """,
+        "app/models.py": """
+            from app.extensions import db
+
+
+            class User(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                name = db.Column(db.String(80))
+
+
+            class Book(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                shelf = db.Column(db.Integer)
+        """,
+        "app/main.py": """
+            from flask import Flask
+
+            from app.views import bp
+
+            app = Flask(__name__)
+            app.register_blueprint(bp)
+        """,
+    })
+    result = run(root)
+    found = {f.line: f.evidence for f in result.findings if f.rule_id == "AR001"}
+    assert found == {
+        13: "db.get_or_404() (line 13)", 18: "db.first_or_404() (line 18), select() (line 18)",
+        23: "db.one_or_404() (line 23), select() (line 23)", 28: "db.paginate() (line 28), select() (line 28)",
+        33: "Book.query.filter_by() (line 33)", 38: "db.session.execute() (line 38), select() (line 38)",
+        43: "library.session.query() (line 43)"}
 
 
 def test_an_error_handled_by_the_caller_or_an_app_wide_handler_is_not_reported(tmp_path: Path) -> None:
