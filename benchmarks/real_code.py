@@ -23,9 +23,14 @@ Acceptance (issue 11): static route recall and precision >= 0.95 on every app, e
 default at or above its bar on its triaged sample, no crash. A missing labels file is no error: its routes are
 not scored (`inventory: null`) and its findings are all unlabelled.
 
+Each rule's `rated` confidence is what its triaged sample gives (`gates.base.measured_confidence`: high at a
+precision >= 0.8, medium >= 0.6, else low; none below 5 triaged findings); a declared confidence that differs is
+listed under `confidence_not_as_measured`. `--save` records the counts in corpus/precision.json, which
+tests/gates/test_rule_confidence.py holds the declarations to.
+
 Prints JSON; `--markdown` prints the README's tables instead.
 
-usage: python benchmarks/real_code.py [--cache DIR] [--markdown] [--repeat 3] [NAME ...]
+usage: python benchmarks/real_code.py [--cache DIR] [--markdown] [--repeat 3] [--save] [NAME ...]
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 LABELS = HERE / "corpus" / "labels"
+PRECISION = HERE / "corpus" / "precision.json"
 sys.path.insert(0, str(HERE / "corpus"))
 
 from fetch import default_cache, fetch, load_apps  # noqa: E402
@@ -212,6 +218,7 @@ def rule_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per rule over all apps: labelled true/false, precision, unlabelled, and whether it fails its bar."""
     from backend_orchestrator.contracts.common import SEVERITIES
     from backend_orchestrator.gates import GATES
+    from backend_orchestrator.gates.base import measured_confidence
 
     meta = {rule.id: (gate, rule) for gate in GATES for rule in gate.rules}
     counts: dict[str, Counter[str]] = {}
@@ -228,11 +235,26 @@ def rule_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         labelled = c["true"] + c["false"]
         precision = round(c["true"] / labelled, 3) if labelled else None
         bar = BARS.get(severity) if blocks else None
+        rated = measured_confidence(c["true"], c["false"])
         table.append({"rule": rule_id, "gate": gate.id if gate else None, "severity": severity,
-                      "confidence": confidence, "blocks_by_default": blocks, "true": c["true"], "false": c["false"],
+                      "confidence": confidence, "rated": rated, "blocks_by_default": blocks,
+                      "true": c["true"], "false": c["false"],
                       "precision": precision, "unlabelled": c["unlabelled"], "bar": bar,
                       "below_bar": bar is not None and precision is not None and precision < bar})
     return table
+
+
+def save(table: list[dict[str, Any]]) -> None:
+    """The triaged counts per rule, which each rule's declared confidence is held to (test_rule_confidence.py)."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=HERE, capture_output=True, text=True).stdout.strip()
+    record = {
+        "about": "per rule, the findings of benchmarks/real_code.py on the corpus, as triaged in corpus/labels "
+                 "(true/false) or not (unlabelled); written by `real_code.py --save`",
+        "measured_on": f"{commit.strip()}{' + working tree' if dirty else ''}, {time.strftime('%Y-%m-%d')}",
+        "rules": {t["rule"]: {k: t[k] for k in ("true", "false", "precision", "unlabelled")} for t in table},
+    }
+    PRECISION.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def _pct(value: float | None) -> str:
@@ -255,6 +277,10 @@ def markdown(rows: list[dict[str, Any]], table: list[dict[str, Any]]) -> str:
               "|---|---|---|---|---|---|---|---|"]
     for t in table:
         mark = " **below its bar**" if t["below_bar"] else ""
+        if t["rated"] is not None and t["rated"] != t["confidence"]:
+            mark += f" (rates {t['rated']})"
+        elif t["rated"] is None and t["true"] + t["false"]:
+            mark += " (too few to rate)"
         lines.append(f"| {t['rule']} ({t['gate']}) | {t['severity']} | {t['confidence']} "
                      f"| {'yes' if t['blocks_by_default'] else 'no'} | {t['true']} | {t['false']} "
                      f"| {_pct(t['precision'])}{mark} | {t['unlabelled']} |")
@@ -266,8 +292,12 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="timed scans and floors per app (median reported)")
+    parser.add_argument("--save", action="store_true",
+                        help=f"write the per-rule counts to {PRECISION.relative_to(HERE.parent)} (whole corpus only)")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
+    if args.save and args.names:
+        parser.error("--save measures the whole corpus: name no app")
     apps = [a for a in load_apps() if not args.names or a["name"] in args.names]
     cache = args.cache or default_cache()
     rows = []
@@ -279,6 +309,8 @@ def main() -> int:
                 rows.append({"app": app["name"], "error": f"{type(exc).__name__}: {exc}"[:1000], "crashes": [str(exc)]})
             print(f"{app['name']}: done", file=sys.stderr, flush=True)
     table = rule_table(rows)
+    if args.save:
+        save(table)
     if args.markdown:
         print(markdown(rows, table))
         return 0
@@ -289,6 +321,7 @@ def main() -> int:
         "routes_unlabelled": [r["app"] for r in rows if r not in scored],
         "rules_below_bar": [t["rule"] for t in table if t["below_bar"]],
         "rules_blocking_unmeasured": [t["rule"] for t in table if t["blocks_by_default"] and t["precision"] is None],
+        "confidence_not_as_measured": [t["rule"] for t in table if t["rated"] not in (None, t["confidence"])],
         "crashes": sum(len(r.get("crashes", [])) for r in rows),
     }
     slim = [{k: v for k, v in r.items() if k != "findings"} | {"findings": len(r.get("findings", []))} for r in rows]

@@ -60,19 +60,19 @@ class ApiDesignGate(Gate):
                   "the method carry the action; model other actions as sub-resource nouns."),
         Rule("AD002", "Singular collection name", "medium", "naming", clause="API-001",
              help="A collection (a segment followed by an id, or a GET returning a list) has a singular name. "
-                  "Use the plural noun: /orders/{order_id}."),
+                  "Use the plural noun: /orders/{order_id}.", confidence="low"),
         Rule("AD003", "Path segment not in lower kebab case", "medium", "naming", clause="API-002",
              help="A path segment is camelCase, snake_case or upper case. Write segments in lower case with "
-                  "hyphens between words: /order-items."),
+                  "hyphens between words: /order-items.", confidence="medium"),
         Rule("AD004", "Trailing slash or file extension", "medium", "naming", clause="API-005",
              help="A path ends with a slash or a file extension. Serve one canonical path per resource and "
-                  "negotiate the format with the Accept header."),
+                  "negotiate the format with the Accept header.", confidence="low"),
         Rule("AD005", "Endpoint outside the version prefix", "medium", "versioning", clause="API-006",
              help="An endpoint is not under the API's version prefix (/api/v1), or the API has none. Mount every "
-                  "router under the versioned prefix; health, metrics and docs probes are exempt."),
+                  "router under the versioned prefix; health, metrics and docs probes are exempt.", confidence="low"),
         Rule("AD006", "Create does not answer 201", "medium", "status-code", clause="API-009",
              help="A POST that creates a resource answers another success code. Set status_code=201 and return "
-                  "a Location header (202 for work that completes later)."),
+                  "a Location header (202 for work that completes later).", confidence="medium"),
         Rule("AD007", "Delete does not answer 204 or 200", "medium", "status-code", clause="API-010",
              help="A DELETE answers a code other than 204 (or 200 with a body, or 202). Set status_code=204."),
         Rule("AD008", "Error responses not documented", "low", "status-code", clause="BS-API-011",

@@ -59,7 +59,7 @@ class ArchitectureGate(Gate):
                   "it to parsing, one service call and mapping the result; move the logic into a service function."),
         Rule("AR003", "Hardcoded configuration", "medium", "hardcoded-config", clause="BS-AP-003",
              help="A URL, host or port is written into the code. Read it from settings or the environment so that "
-                  "each environment can set its own."),
+                  "each environment can set its own.", confidence="low"),
         Rule("AR004", "Hardcoded credential in configuration", "high", "hardcoded-config", clause="BS-AP-003",
              cwe=798,
              help="A password in a URL, or an environment read or settings field that falls back to a secret. Read "
@@ -67,7 +67,8 @@ class ArchitectureGate(Gate):
                   "one."),
         Rule("AR005", "External call without error handling", "medium", "missing-error-handling", clause="BS-AP-004",
              help="An HTTP, payment, SMS or mail call with no try/except for the client's errors (or only a bare or "
-                  "silent one). Catch the client's exception and map it to a domain error or a 502/503/504."),
+                  "silent one). Catch the client's exception and map it to a domain error or a 502/503/504.",
+             confidence="low"),
         Rule("AR006", "Exception swallowed in a route handler", "medium", "missing-error-handling",
              clause="BS-AP-004",
              help="A bare `except:` or an `except Exception: pass` in a handler hides failures. Catch specific "

@@ -27,9 +27,10 @@ class Rule:
     """One check of a gate: a stable id, its default severity, category and the clause it enforces.
 
     ``confidence`` (as Semgrep and CodeQL rate their rules): how often its findings are right on real code
-    nobody here wrote (measured on the corpus, ``benchmarks/real_code.py``): ``high`` (≥ 0.8 of a triaged
-    sample), ``medium`` (≥ 0.6), ``low`` (below, or not measured yet with a heuristic). A low-confidence
-    finding is reported but never blocks (``policy.py``)."""
+    nobody here wrote, as :func:`measured_confidence` rates the triaged sample of ``benchmarks/real_code.py``
+    (recorded in ``benchmarks/corpus/precision.json``; a test holds each declaration to it). A rule that fired
+    fewer than ``MIN_SAMPLE`` times on the corpus keeps the confidence it was designed with (``low`` for a
+    heuristic). A low-confidence finding is reported but never blocks (``policy.py``)."""
 
     id: str
     title: str
@@ -39,6 +40,19 @@ class Rule:
     clause: str | None = None
     cwe: int | None = None
     confidence: Confidence = "high"
+
+
+MIN_SAMPLE = 5  # triaged findings a rule needs before its measured precision decides its confidence
+CONFIDENCE_BANDS: tuple[tuple[float, Confidence], ...] = ((0.8, "high"), (0.6, "medium"))  # else "low"
+
+
+def measured_confidence(true: int, false: int) -> Confidence | None:
+    """The confidence a triaged sample gives a rule: ``high`` at a precision of 0.8 or more, ``medium`` at 0.6 or
+    more, else ``low``; None when fewer than ``MIN_SAMPLE`` findings were triaged (too few to rate)."""
+    if true + false < MIN_SAMPLE:
+        return None
+    precision = true / (true + false)
+    return next((level for bar, level in CONFIDENCE_BANDS if precision >= bar), "low")
 
 
 @dataclass

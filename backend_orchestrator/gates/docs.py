@@ -92,7 +92,7 @@ class DocsGate(Gate):
         Rule("DC001", "Endpoint hidden from the OpenAPI document", "medium", "undocumented-endpoint",
              clause="API-026",
              help="A route has include_in_schema=False, so every spec-based check and consumer misses it. "
-                  "Hide only health and metrics probes; document the rest, or remove the route."),
+                  "Hide only health and metrics probes; document the rest, or remove the route.", confidence="low"),
         Rule("DC002", "Endpoint missing from the OpenAPI document", "medium", "undocumented-endpoint",
              clause="API-023",
              help="A route of the code is not in the recorded OpenAPI document. Rescan with --mode dynamic; if "
@@ -105,10 +105,11 @@ class DocsGate(Gate):
                   "clients: deprecate it first and remove it only in a new major version."),
         Rule("DC005", "Endpoint without a summary", "low", "undocumented-endpoint", clause="API-023",
              help="A route has no summary= and no docstring, so the document does not say what it does. Add a "
-                  "one-line docstring or summary=."),
+                  "one-line docstring or summary=.", confidence="medium"),
         Rule("DC006", "Endpoint without a response model", "medium", "undocumented-endpoint", clause="BS-API-002",
              help="A route declares no response_model and no return annotation, so the document has no response "
-                  "schema and any field of the returned object leaves the server. Declare a pydantic model."),
+                  "schema and any field of the returned object leaves the server. Declare a pydantic model.",
+             confidence="medium"),
     )
 
     def not_applicable(self, ctx: GateContext) -> str | None:

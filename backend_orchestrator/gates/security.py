@@ -84,9 +84,12 @@ class SecurityGate(Gate):
     blocks_at = "high"
     rules = (
         Rule("SC101", "bandit: SQL built from strings", "medium", "sql-injection", _BANDIT_HELP, "SEC-009", 89),
-        Rule("SC102", "bandit: shell or subprocess call", "medium", "command-injection", _BANDIT_HELP, "SEC-010", 78),
-        Rule("SC103", "bandit: hardcoded password", "low", "hardcoded-secret", _BANDIT_HELP, "SEC-014", 259),
-        Rule("SC104", "bandit: weak cryptography or TLS", "medium", "insecure-config", _BANDIT_HELP, "SEC-023", 327),
+        Rule("SC102", "bandit: shell or subprocess call", "medium", "command-injection", _BANDIT_HELP, "SEC-010", 78,
+             confidence="low"),
+        Rule("SC103", "bandit: hardcoded password", "low", "hardcoded-secret", _BANDIT_HELP, "SEC-014", 259,
+             confidence="low"),
+        Rule("SC104", "bandit: weak cryptography or TLS", "medium", "insecure-config", _BANDIT_HELP, "SEC-023", 327,
+             confidence="low"),
         Rule("SC105", "bandit: unsafe deserialisation or eval", "medium", "unsafe-deserialization", _BANDIT_HELP,
              "SEC-011", 502),
         Rule("SC106", "bandit: request without a timeout", "low", "missing-timeout", _BANDIT_HELP, "BS-AP-005", 400),
@@ -94,7 +97,7 @@ class SecurityGate(Gate):
              "SEC-013", 22),
         Rule("SC108", "bandit: URL opened with unchecked schemes", "medium", "ssrf", _BANDIT_HELP, "SEC-012", 918),
         Rule("SC109", "bandit: other insecure code or setting", "medium", "insecure-config", _BANDIT_HELP,
-             "BS-SEC-009"),
+             "BS-SEC-009", confidence="low"),
         Rule("SC201", "Mutating endpoint without authentication", "high", "missing-auth",
              "A POST, PUT, PATCH or DELETE endpoint has no authentication dependency, decorator, mixin, "
              "`before_request` hook or refusal in its handler (`abort(401)`, `raise HTTPException(403)`, a redirect "
@@ -134,7 +137,7 @@ class SecurityGate(Gate):
              "placeholders are reported low.", "SEC-014", 798),
         Rule("SC302", "Possible secret (detect-secrets)", "high", "hardcoded-secret",
              "detect-secrets found a secret by pattern or entropy. Remove and rotate it, or mark a reviewed false "
-             "positive with `# pragma: allowlist secret`.", "SEC-014", 798),
+             "positive with `# pragma: allowlist secret`.", "SEC-014", 798, confidence="low"),
         Rule("SC303", "Secret file committed", "high", "hardcoded-secret",
              "An env file with values, or a private key, is part of the project. Remove it from the repository, "
              "rotate what it held, and commit a `.env.example` with placeholders.", "SEC-015", 540),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -79,7 +80,9 @@ def test_the_tests_gate_reports_the_slow_query_and_the_n_plus_one_of_the_fixture
     slowest = json.loads((root / "evidence" / "tests" / "sql-stats.json").read_text("utf-8"))["slowest"]
     assert slowest[0]["sql"].startswith("SELECT slow_identity") and slowest[0]["plan"] == ["SCAN parent"]
     assert slowest[0]["full_scan"] is None  # no WHERE: reading every parent is what the statement asks for
-    assert "slowest SQL at p95: 6" in result.summary and "SELECT slow_identity" in result.summary
+    # the function sleeps 60 ms; a loaded machine only makes it slower
+    p95 = re.search(r"slowest SQL at p95: ([\d.]+) ms SELECT slow_identity", result.summary)
+    assert p95 is not None and float(p95.group(1)) >= 50, result.summary
     assert isinstance(result.metrics["query_p95_ms"], float) and result.metrics["slowest_query_ms"] >= 50
 
 
