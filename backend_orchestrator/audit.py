@@ -10,6 +10,7 @@ path); each line is flushed as it is written.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import threading
@@ -24,6 +25,13 @@ from .state import Project
 
 _handles: dict[Path, TextIO] = {}
 _lock = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    with _lock:
+        while _handles:
+            _handles.popitem()[1].close()
 
 
 def _handle(project: Project) -> TextIO:

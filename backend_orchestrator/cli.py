@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -57,29 +56,126 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from . import scan_replay
+
+    static = args.mode == "static"
+    if static:  # nothing it read changed since the last static scan: its output, without importing anything
+        output = scan_replay.replay(args.project, args.path, args.mode, args.format)
+        if output is not None:
+            sys.stdout.write(output)
+            return 0
+    root = scan_replay.project_root(args.project)
+    scan_replay.forget(root)
+    before = _replay_before(root) if static else {}
+    project = _project(args)
+    if static:  # read by the migrations' scan: hashed before it, with the config it is named in
+        from .discovery.alembic_head import migration_paths
+
+        located = migration_paths(project.root, project.config.alembic_config)
+        if located is not None:
+            before[str(located[0])] = scan_replay.file_entry(str(located[0]))
+
     from .workflow import scan_project
 
-    result = scan_project(_project(args), args.path, args.mode)
-    if args.format == "json":
-        print(_dump(result))
-        return 0
-    print(f"{result.framework} ({result.mode}): {result.endpoints} endpoints, {result.models} models, "
-          f"{result.services} services; migrations head {result.migrations_head or '-'}")
-    print(f"  mode: {result.mode_reason}")
+    result = scan_project(project, args.path, args.mode)
+    sys.stdout.write(render_scan(result, args.format))
+    if static:
+        try:
+            _record_replay(project, args.path, result, before)
+        except OSError:  # only a shortcut for the next scan: without it, that one is a real scan
+            scan_replay.forget(root)
+    return 0
+
+
+def render_scan(result: Any, output_format: str) -> str:
+    """What `scan` prints for a ScanResult."""
+    if output_format == "json":
+        return _dump(result) + "\n"
+    lines = [f"{result.framework} ({result.mode}): {result.endpoints} endpoints, {result.models} models, "
+             f"{result.services} services; migrations head {result.migrations_head or '-'}",
+             f"  mode: {result.mode_reason}"]
     if result.openapi:
-        print(f"  openapi: {result.openapi}")
+        lines.append(f"  openapi: {result.openapi}")
     if result.database:
-        print(f"  database: {result.database}")
+        lines.append(f"  database: {result.database}")
     for label, items in (("added", result.changes.added), ("removed", result.changes.removed),
                          ("changed", result.changes.changed)):
         if items:
-            print(f"  {label}: {', '.join(items)}")
-    for line in result.unresolved:
-        print(f"  unresolved: {line}")
-    for line in result.drift:
-        print(f"  drift: {line}")
-    print("  wrote " + ", ".join(result.files))
-    return 0
+            lines.append(f"  {label}: {', '.join(items)}")
+    lines += [f"  unresolved: {line}" for line in result.unresolved]
+    lines += [f"  drift: {line}" for line in result.drift]
+    lines.append("  wrote " + ", ".join(result.files))
+    return "\n".join(lines) + "\n"
+
+
+def _replay_before(root: str) -> dict[str, Any]:
+    """The config files and the recorded OpenAPI document, hashed before the scan reads them."""
+    import os
+
+    from .scan_replay import STATE, file_entry
+
+    names = ("backend-orchestrator.toml", "pyproject.toml", os.path.join(STATE, "openapi.json"))
+    return {path: file_entry(path) for path in (os.path.join(root, name) for name in names)}
+
+
+def _record_replay(project: Any, path: str, result: Any, before: dict[str, Any]) -> None:
+    """Record what this static scan read, and the output a rescan of the same inputs prints (see
+    `scan_replay.py`); nothing when that output cannot be vouched for."""
+    import os
+
+    from . import scan_replay
+    from .discovery import files as discovery_files
+    from .discovery.alembic_head import migration_paths, revision_files
+
+    config = project.config
+    # a live database is read on every scan; an endpoint reported gone is not reported by the next scan
+    if config.database_url or any(line.startswith("gone: ") for line in result.drift):
+        return
+    root, store = project.root, project.store
+    located = migration_paths(root, config.alembic_config)
+    if located is None:
+        return
+    try:
+        index = json.loads((store.dir / ".cache" / "discovery" / "index.json").read_bytes()).get("files")
+    except (OSError, ValueError, AttributeError):
+        return
+    sources, _ = discovery_files.source_paths(root, config.source)
+    revisions = [p for folder in located[1][1:] for p in revision_files(root, folder)]
+    read = {str(p) for p in [*sources, *revisions]}
+    if not isinstance(index, dict) or set(index) != read:
+        return  # the discovery cache does not hold what this scan read (a file came or went meanwhile)
+    files: dict[str, Any] = {name: index[name] for name in sorted(read)}
+    for name, entry in before.items():  # unchanged since before the scan read them
+        after = scan_replay.file_entry(name)
+        same = (entry is None and after is None) or (isinstance(entry, list) and isinstance(after, list)
+                                                     and entry[:5] == after[:5])
+        files[name] = entry if same else False
+    for kind in ("endpoints", "models", "services"):  # what the store wrote (or found) there in this scan
+        file = store.registry_path(kind)
+        recorded = store.recorded_digest(file, kind)
+        files[str(file)] = scan_replay.file_entry(str(file), digest=recorded) if recorded else False
+    tops = [root / entry for entry in config.source] or [root]
+    folders: list[str] = []
+    for top in tops:
+        if top.is_dir():
+            folders += discovery_files.walked_folders(top)
+        parent = top.parent
+        while parent != root and parent.is_relative_to(root):  # their __init__.py name the modules
+            folders.append(str(parent))
+            parent = parent.parent
+    for folder in located[1]:  # the scripts folder and the version folders, all the way down
+        folders.append(str(folder))
+        for top_folder, subfolders, _ in os.walk(folder):
+            subfolders[:] = [d for d in subfolders if d not in scan_replay.SKIPPED]
+            folders.append(top_folder)
+    target = root / path
+    outputs = {fmt: render_scan(result.model_copy(update={"changes": type(result.changes)()}), fmt)
+               for fmt in ("text", "json")}
+    scan_replay.record(
+        str(root), path, "static", outputs, files=files, dirs=sorted(set(folders)),
+        exists=[str(store.tasks_dir), str(store.dir / ".gitignore")],
+        links=sorted({str(root / scan_replay.STATE), str(target), *(str(top) for top in tops)}),
+    )
 
 
 def cmd_task(args: argparse.Namespace) -> int:
@@ -147,6 +243,8 @@ class Progress:
         doing = " — done" if finished else (f" — running {p.current}" if p.current else "")
         line = f"[{bar}] {p.done}/{p.total} gates, {elapsed:.0f} s{doing}"
         if self.tty:
+            import shutil
+
             width = shutil.get_terminal_size((100, 20)).columns - 1
             if line[:width] != self.shown or finished:
                 self.stream.write("\r" + line[:width] + "\x1b[K" + ("\n" if finished else ""))

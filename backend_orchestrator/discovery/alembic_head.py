@@ -93,39 +93,67 @@ def read_revision(path: Path) -> Revision:
     return revision[0], down
 
 
-def scan_migrations(
-    root: Path, alembic_config: str | None, revision_of: Callable[[Path], Revision] = read_revision
-) -> tuple[Migrations, list[Unresolved]]:
-    """The migrations; `revision_of` reads one revision file (`cache.py` passes a cached reader)."""
+def _locate(root: Path, alembic_config: str | None) -> tuple[Path, list[Path]] | Unresolved | None:
+    """The scripts folder and the folders of revision files, or why there are none."""
     settings = _settings(root, alembic_config)
-    if settings is None:
-        return Migrations(), []
-    if isinstance(settings, Unresolved):
-        return Migrations(), [settings]
+    if settings is None or isinstance(settings, Unresolved):
+        return settings
     options, base, config_rel = settings
     location = options.get("script_location", "").strip()
     if ":" in location and not Path(location).is_absolute() and not re.match(r"^[A-Za-z]:[\\/]", location):
         location = location.replace(".", "/").replace(":", "/")  # package:path resource form
     scripts = (base / location) if location else None
     if scripts is None or not scripts.is_dir() or not _inside(scripts, root):
-        return Migrations(), [
-            Unresolved(
-                file=config_rel,
-                line=1,
-                reason=(f"script_location {location!r} is not a folder inside the project"),
-            )
-        ]
+        return Unresolved(
+            file=config_rel,
+            line=1,
+            reason=(f"script_location {location!r} is not a folder inside the project"),
+        )
     folders = [scripts / "versions"]
     if options.get("version_locations"):
         folders = [base / p for p in re.split(r"[\s,;]+", options["version_locations"].strip()) if p]
+    return scripts, folders
+
+
+def revision_files(root: Path, folder: Path) -> list[Path]:
+    """The revision files of one version folder, in the order they are read."""
+    if not folder.is_dir() or not _inside(folder, root):
+        return []
+    return [
+        path
+        for path in sorted(folder.rglob("*.py"))
+        if path.name != "__init__.py" and "__pycache__" not in path.parts and _inside(path, root)
+    ]
+
+
+def migration_paths(root: Path, alembic_config: str | None) -> tuple[Path, list[Path]] | None:
+    """What `scan_migrations` reads besides the revision files: (the config file it looks for, the folders
+    whose presence and contents decide the result), for the CLI's replay manifest (`scan_replay.py`).
+    None when the config points nowhere (what would have to appear is not known)."""
+    config = root / (alembic_config or "alembic.ini")
+    located = _locate(root, alembic_config)
+    if isinstance(located, Unresolved):
+        return None
+    if located is None:
+        return config, []
+    scripts, folders = located
+    return config, [scripts, *folders]
+
+
+def scan_migrations(
+    root: Path, alembic_config: str | None, revision_of: Callable[[Path], Revision] = read_revision
+) -> tuple[Migrations, list[Unresolved]]:
+    """The migrations; `revision_of` reads one revision file (`cache.py` passes a cached reader)."""
+    located = _locate(root, alembic_config)
+    if located is None:
+        return Migrations(), []
+    if isinstance(located, Unresolved):
+        return Migrations(), [located]
+    scripts, folders = located
     revisions: dict[str, list[str]] = {}
     unresolved: list[Unresolved] = []
     for folder in folders:
-        if not folder.is_dir() or not _inside(folder, root):
-            continue
-        for path in sorted(folder.rglob("*.py")):
-            if path.name == "__init__.py" or "__pycache__" in path.parts or not _inside(path, root):
-                continue
+        for path in revision_files(root, folder):
             result = revision_of(path)
             rel = path.resolve().relative_to(root).as_posix()
             if isinstance(result, str):

@@ -18,6 +18,17 @@ a session or a valid token.
 `decorator_refusal` reads a decorator: its own body (a `before_request` hook) or the wrapper functions it
 defines (`def login_check(f): @wraps(f) def inner(...): if "user" not in session: return redirect(...)`).
 
+`dispatch_refusal` reads a class-based view's `dispatch` (or DRF's `initial`) up to the statement that hands
+the request on (`super().dispatch(...)`, `handler(...)`): a check after that line protects nothing. With
+`methods` (how `self.name` resolves along the class's bases), a test may call a predicate method of the class
+(`if not self.can_edit(): raise Http404` where `can_edit` returns `self.request.user.has_perm(...)`), and a
+method that always returns True (`def has_permission(self): return True`) opens the check instead.
+
+`guarded_refusals` reads a request hook (a middleware's `__call__`, `process_request`, `process_view`) for
+every refusal and the conditions the code tests on its way there (`if "orga" in url.namespaces:`, an earlier
+`if request.path.startswith("/static/"): return self.get_response(request)`), following the hook's own
+methods one level, so that a reader can map the refusal to the URLs it guards.
+
 Why a reader of its own: which names mean "the caller" differs per framework (Flask-Login's
 `current_user`, Django's `request.user`, a Flask `session`, a FastAPI token parameter), and a check
 counts only when its branch actually refuses the request. Returns a short description of the check (for
@@ -27,12 +38,17 @@ messages and evidence), or None.
 from __future__ import annotations
 
 import ast
+import copy
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from . import literals
 from .symbols import ProjectIndex, dotted, last
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
+# how `self.name` resolves in the class a function belongs to: (its module, its definition), or None
+Methods = Callable[[str], tuple[str, FuncDef] | None]
 
 _AUTH_STATUS = frozenset({401, 403, 407})
 _AUTH_EXCEPTION = re.compile(
@@ -62,11 +78,51 @@ _AUTH_CALL = re.compile(
 )
 
 
-def refusal(index: ProjectIndex, module: str, func: FuncDef, depth: int = 1) -> str | None:
+def refusal(index: ProjectIndex, module: str, func: FuncDef, depth: int = 1,
+            methods: Methods | None = None) -> str | None:
     """How `func` refuses an unauthenticated request (see the module docstring), or None."""
-    for node in _own(func.body):
+    return _refusal(index, module, func.body, func, depth, methods)
+
+
+def dispatch_refusal(index: ProjectIndex, module: str, func: FuncDef, methods: Methods | None = None) -> str | None:
+    """How a view's `dispatch` refuses an unauthenticated request before it hands the request on, or None."""
+    return _refusal(index, module, before_delegation(func), func, 1, methods)
+
+
+def before_delegation(func: FuncDef) -> list[ast.stmt]:
+    """The statements of a `dispatch` before the first that hands the request on: `super().dispatch(...)`,
+    `handler(...)` (the bound method), `self.<verb>(...)`."""
+    out: list[ast.stmt] = []
+    for stmt in func.body:
+        if any(isinstance(n, ast.Call) and _delegates(n, func.name) for n in _own([stmt])):
+            break
+        out.append(stmt)
+    return out
+
+
+def delegates(func: FuncDef) -> bool:
+    """Whether the method hands the request on to the next class's method of the same name."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == func.name and
+               isinstance(n.func.value, ast.Call) and dotted(n.func.value.func) == "super" for n in _own(func.body))
+
+
+def _delegates(call: ast.Call, name: str) -> bool:
+    target = call.func
+    if isinstance(target, ast.Name):
+        return target.id == "handler"
+    if not isinstance(target, ast.Attribute):
+        return False
+    if target.attr == name and isinstance(target.value, ast.Call) and dotted(target.value.func) == "super":
+        return True
+    return dotted(target.value) == "self" and target.attr in ("get", "post", "put", "patch", "delete")
+
+
+def _refusal(index: ProjectIndex, module: str, body: list[ast.stmt], func: FuncDef, depth: int,
+             methods: Methods | None) -> str | None:
+    nodes = _own(body)
+    for node in nodes:
         if isinstance(node, ast.If):
-            found = _if_refusal(index, module, node)
+            found = _if_refusal(index, module, node, methods)
             if found is not None:
                 return found
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call | ast.Await):
@@ -75,17 +131,26 @@ def refusal(index: ProjectIndex, module: str, func: FuncDef, depth: int = 1) -> 
                 return f"`{literals.source(call.func)}()` (line {node.lineno})"
     if depth <= 0:
         return None
-    for node in _own(func.body):
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
-        ref = index.resolve(module, node.func)
-        callee = index.function_def(ref)
-        if ref is None or callee is None or callee is func:
+        callee_at = _callee(index, module, node, methods)
+        if callee_at is None or callee_at[1] is func:
             continue
-        found = refusal(index, ref.module, callee, depth - 1)
+        callee_module, callee = callee_at
+        found = _refusal(index, callee_module, callee.body, callee, depth - 1, methods)
         if found is not None:
             return f"{found} in `{callee.name}()`, called on line {node.lineno}"
     return None
+
+
+def _callee(index: ProjectIndex, module: str, call: ast.Call, methods: Methods | None) -> tuple[str, FuncDef] | None:
+    """The project function a call runs: `self.name(...)` through `methods`, else a function it names."""
+    if methods is not None and isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self":
+        return methods(call.func.attr)
+    ref = index.resolve(module, call.func)
+    callee = index.function_def(ref)
+    return (ref.module, callee) if ref is not None and callee is not None else None
 
 
 def decorator_refusal(index: ProjectIndex, module: str, func: FuncDef) -> str | None:
@@ -124,8 +189,15 @@ def _own(body: list[ast.stmt]) -> list[ast.AST]:
     return out
 
 
-def _if_refusal(index: ProjectIndex, module: str, node: ast.If) -> str | None:
-    subject = _subject(index, module, node.test)
+def _if_refusal(index: ProjectIndex, module: str, node: ast.If, methods: Methods | None = None) -> str | None:
+    found = _if_refusal_branch(index, module, node, methods)
+    return found[0] if found is not None else None
+
+
+def _if_refusal_branch(index: ProjectIndex, module: str, node: ast.If,
+                       methods: Methods | None = None) -> tuple[str, bool, int] | None:
+    """(description, whether the refusal is in the `else`, line) of an `if` that refuses, or None."""
+    subject = _subject(index, module, node.test, methods)
     negative = _negative(node.test)
     test = literals.source(node.test)
     shown = test if len(test) <= 60 else test[:57] + "..."
@@ -138,7 +210,7 @@ def _if_refusal(index: ProjectIndex, module: str, node: ast.If) -> str | None:
         # current_user.is_authenticated`, `if token != expected`), or, in the `else`, that the caller is there
         plain = (subject is not None and negative) if not in_else else (subject == "identity" and not negative)
         if strong or plain:
-            return f"`if {shown}` refuses the request{' (in its else)' if in_else else ''} (line {line})"
+            return f"`if {shown}` refuses the request{' (in its else)' if in_else else ''} (line {line})", in_else, line
     return None
 
 
@@ -197,11 +269,23 @@ def _auth_answer(node: ast.AST | None) -> bool:
     return False
 
 
-def _subject(index: ProjectIndex, module: str, test: ast.expr) -> str | None:
+def _subject(index: ProjectIndex, module: str, test: ast.expr, methods: Methods | None = None) -> str | None:
     """What the test reads about who is asking: "identity" (the current user, a login session, an
-    authorisation call), "credential" (a token, a signature or an API key, compared or tested for absence),
-    or None."""
+    authorisation call, a method of the view that reads one), "credential" (a token, a signature or an API
+    key, compared or tested for absence), or None. A method of the view that always returns True (an
+    override that opens a base class's check) makes the test read nothing."""
     credential = False
+    predicates = [n for n in ast.walk(test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                  and dotted(n.func.value) == "self"] if methods is not None else []
+    for call in predicates:
+        found = methods(call.func.attr) if methods is not None and isinstance(call.func, ast.Attribute) else None
+        if found is None:
+            continue
+        returned = [r.value for r in _own(found[1].body) if isinstance(r, ast.Return)]
+        if returned and all(isinstance(v, ast.Constant) and v.value is True for v in returned):
+            return None
+        if any(v is not None and _subject(index, found[0], v) == "identity" for v in returned):
+            return "identity"
     for node in ast.walk(test):
         if isinstance(node, ast.Name | ast.Attribute):
             name = dotted(node)
@@ -249,8 +333,8 @@ def _session(index: ProjectIndex, module: str, node: ast.AST) -> bool:
 
 def _negative(test: ast.expr) -> bool:
     """`not x`, `x not in y`, `x != y`, `x is None`, `x == None`: the test holds when something is missing."""
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return True
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):  # but `not user.is_anonymous`: positive
+        return not (isinstance(test.operand, ast.Attribute) and test.operand.attr == "is_anonymous")
     if any(isinstance(n, ast.Attribute) and n.attr == "is_anonymous" for n in ast.walk(test)):
         return True
     if isinstance(test, ast.BoolOp):
@@ -263,3 +347,125 @@ def _negative(test: ast.expr) -> bool:
             if isinstance(op, ast.Is | ast.Eq) and isinstance(right, ast.Constant) and right.value in (None, False):
                 return True
     return False
+
+
+# --- refusals in a request hook, with the conditions that lead to them ----------------------------------
+
+Guard = tuple[ast.expr, bool]  # a test and whether it holds (True) or fails (False) on the way
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A refusal in a request hook and the conditions the code tests on its way there. `exemptions`: tests
+    of the refusing `if` itself besides who is asking (`url.url_name not in PUBLIC_URLS`), which leave some
+    URLs out of it."""
+
+    how: str
+    line: int
+    guards: tuple[Guard, ...]
+    exemptions: tuple[ast.expr, ...] = ()
+
+
+def guarded_refusals(index: ProjectIndex, module: str, func: FuncDef, methods: Methods | None = None,
+                     depth: int = 1) -> list[Guarded]:
+    """Every refusal in a request hook (see the module docstring), in its own statements and, `depth` levels,
+    in the methods of its class (`methods`) and the project functions it calls."""
+    found: list[Guarded] = []
+    aliases = _aliases(func)
+    _guarded(index, module, func.body, (), aliases, func, methods, depth, found)
+    return found
+
+
+def _guarded(index: ProjectIndex, module: str, body: list[ast.stmt], guards: tuple[Guard, ...],
+             aliases: dict[str, ast.expr], func: FuncDef, methods: Methods | None, depth: int,
+             found: list[Guarded]) -> None:
+    for stmt in body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(stmt, ast.If):
+            test = _inline(stmt.test, aliases)
+            refused = _if_refusal_branch(index, module, stmt, methods)
+            if refused is not None:
+                how, in_else, line = refused
+                parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+                others = tuple(p for p in parts if _subject(index, module, p, methods) is None)
+                found.append(Guarded(f"{how} in `{func.name}`", line, guards, () if in_else else others))
+                continue
+            for call in _calls(stmt.test):  # a call in the test itself: `if self.check(request): ...`
+                _follow(index, module, call, guards, func, methods, depth, found)
+            _guarded(index, module, stmt.body, (*guards, (test, True)), aliases, func, methods, depth, found)
+            _guarded(index, module, stmt.orelse, (*guards, (test, False)), aliases, func, methods, depth, found)
+            if _passes_on(stmt.body, func) and not stmt.orelse:  # `if ...: return self.get_response(request)`
+                guards = (*guards, (test, False))
+            continue
+        if isinstance(stmt, ast.For | ast.AsyncFor | ast.While | ast.With | ast.AsyncWith):
+            _guarded(index, module, stmt.body, guards, aliases, func, methods, depth, found)
+            continue
+        if isinstance(stmt, ast.Try | ast.TryStar):
+            for part in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
+                _guarded(index, module, part, guards, aliases, func, methods, depth, found)
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
+                _AUTH_CALL.search(last(dotted(stmt.value.func))):
+            found.append(Guarded(f"`{literals.source(stmt.value.func)}()` (line {stmt.lineno}) in `{func.name}`",
+                                 stmt.lineno, guards))
+            continue
+        for call in _calls(stmt):
+            _follow(index, module, call, guards, func, methods, depth, found)
+
+
+def _follow(index: ProjectIndex, module: str, call: ast.Call, guards: tuple[Guard, ...], func: FuncDef,
+            methods: Methods | None, depth: int, found: list[Guarded]) -> None:
+    """The refusals of a project function or method the hook calls, under the hook's conditions."""
+    if depth <= 0:
+        return
+    callee_at = _callee(index, module, call, methods)
+    if callee_at is None or callee_at[1] is func:
+        return
+    inner: list[Guarded] = []
+    _guarded(index, callee_at[0], callee_at[1].body, (), _aliases(callee_at[1]), callee_at[1],
+             methods, depth - 1, inner)
+    for refused in inner:
+        found.append(Guarded(f"{refused.how}, called on line {call.lineno}", refused.line,
+                             (*guards, *refused.guards), refused.exemptions))
+
+
+def _calls(node: ast.AST) -> list[ast.Call]:
+    return [n for n in _own([node]) if isinstance(n, ast.Call)] if isinstance(node, ast.stmt) else \
+        [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+
+
+def _passes_on(body: list[ast.stmt], func: FuncDef) -> bool:
+    """A branch that lets the request through: it returns what `get_response(request)` answers, or (in a
+    `process_request`/`process_view` hook or a helper, not `__call__`) None."""
+    for stmt in body:
+        if isinstance(stmt, ast.Return):
+            value = stmt.value
+            if value is None or (isinstance(value, ast.Constant) and value.value is None):
+                return func.name != "__call__"
+            return isinstance(value, ast.Call) and last(dotted(value.func)) == "get_response"
+    return False
+
+
+def _aliases(func: FuncDef) -> dict[str, ast.expr]:
+    """Local names bound once to an expression (`path = request.path_info`, `url = resolve(request.path)`)."""
+    bound: dict[str, list[ast.expr]] = {}
+    for node in _own(func.body):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bound.setdefault(node.targets[0].id, []).append(node.value)
+    return {name: values[0] for name, values in bound.items() if len(values) == 1}
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, aliases: dict[str, ast.expr]) -> None:
+        self.aliases = aliases
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.aliases.get(node.id, node)
+
+
+def _inline(test: ast.expr, aliases: dict[str, ast.expr]) -> ast.expr:
+    """The test with its local names replaced by what they were bound to (one level)."""
+    if not aliases or not any(isinstance(n, ast.Name) and n.id in aliases for n in ast.walk(test)):
+        return test
+    return _Inline(aliases).visit(copy.deepcopy(test))  # type: ignore[no-any-return]

@@ -5,9 +5,10 @@ factories), for `x = FastAPI(...)` / `x = APIRouter(prefix=..., ...)`, route dec
 (`@x.get(...)`, `@x.api_route(..., methods=[...])`), `x.add_api_route(...)`, `x.include_router(...)`
 (Cadwyn's `generate_and_include_versioned_routers(...)` too) and `x.mount(path, sub_app)`. Prefixes and
 paths that are not literals are resolved when a reader could (`values.py`: settings defaults,
-constants, ...) and recorded in `resolved`; apps made by factories and passed to functions are
-followed (`scopes.RouteCollector`), and `if`/`else` around includes is settled as it describes. What
-stays unknown becomes an Unresolved; `endpoints.py` turns the resulting graph into Endpoint records.
+constants, ...) and recorded in `resolved`; apps made by factories and by methods
+(`app.mount("/auth", manager.get_app())`) and passed to functions are followed (`scopes.RouteCollector`),
+and `if`/`else` around routes and includes is settled as it describes. What stays unknown becomes an
+Unresolved; `endpoints.py` turns the resulting graph into Endpoint records.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..contracts.registry import Resolved, Unresolved
 from . import literals
 from .dependencies import Dep, dependency_list
 from .scopes import Decision, Guard, RouteCollector, Scope, admit_route, scopes
-from .symbols import ModuleInfo, ProjectIndex, dotted, walk_statements
+from .symbols import ModuleInfo, ProjectIndex, dotted, statements
 
 _DECORATORS = frozenset({m.lower() for m in HTTP_METHODS} | {"api_route"})
 _INCLUDES = frozenset({"include_router", "generate_and_include_versioned_routers"})
@@ -89,6 +90,7 @@ class Collected:
 def collect(index: ProjectIndex) -> Collected:
     collector = _Collector(index)
     found = [scope for info in index.modules.values() for scope in scopes(info)]
+    found = collector.with_methods(found)  # methods a call reaches: `manager.get_app()`
     for scope in found:
         collector.find_routers(scope)
     if collector.routers:
@@ -129,7 +131,7 @@ class _Collector(RouteCollector):
     # -- apps and routers --------------------------------------------------------------------
 
     def find_routers(self, scope: Scope) -> None:
-        for stmt, conditional, loop in walk_statements(scope.body):
+        for stmt, conditional, loop in statements(scope.info.source, scope.body):
             value: ast.expr | None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target, value = stmt.targets[0], stmt.value
@@ -225,6 +227,13 @@ class _Collector(RouteCollector):
 
     # -- routes and edges --------------------------------------------------------------------
 
+    def find_routes(self, scope: Scope) -> None:
+        """Only a scope with a statement that may add routes (`registers`; a class: a class-based view)
+        has anything for `statement` to read."""
+        found = statements(scope.info.source, scope.body)  # the statements `walk` visits, as a list
+        if any(isinstance(s, ast.ClassDef) or self.registers(s) for s, _, _ in found):
+            super().find_routes(scope)
+
     def describe(self, stmt: ast.stmt) -> str | None:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             func = stmt.value.func
@@ -293,7 +302,7 @@ class _Collector(RouteCollector):
     def _add(self, scope: Scope, router: Router, route: Route, line: int, decision: Decision, loop: bool) -> None:
         what = f"route {'/'.join(route.methods)} {route.path!r} ({route.func.name})"
         self.site(scope, decision, f"{what} (line {line})")
-        if decision.excluded is not None:
+        if not self.taken(scope, decision, what, line):
             return
         methods = admit_route(
             partial(self.note, scope), what, route.methods, line, conditional=decision.conditional, loop=loop

@@ -7,6 +7,7 @@ its path or mtime. Nothing here imports or executes the target's code.
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 import os
 import warnings
@@ -45,10 +46,11 @@ class Parsed:
     here too: nodes by type, the function each node is written in, and `memo(key, make)` values.
     """
 
-    __slots__ = ("_by_type", "_enclosing", "_memo", "error", "error_line", "tree")
+    __slots__ = ("_by_type", "_enclosing", "_memo", "data", "error", "error_line", "tree")
 
-    def __init__(self, tree: ast.Module | None, error: str = "", error_line: int = 1) -> None:
+    def __init__(self, tree: ast.Module | None, error: str = "", error_line: int = 1, data: bytes = b"") -> None:
         self.tree = tree
+        self.data = data  # the source bytes parsed (for cheap textual filters: what they lack is not there)
         self.error = error
         self.error_line = error_line
         self._by_type: dict[type, list[ast.AST]] | None = None
@@ -90,11 +92,43 @@ class Parsed:
         return by_type
 
     def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        """The outermost function `node` is written in, if any."""
-        enclosing = self._enclosing
-        if enclosing is None:
-            enclosing = self._enclosing = self._functions()
-        return enclosing.get(id(node))
+        """The outermost function `node` is written in, if any: the one whose source span (from its first
+        decorator to its end) holds where `node` starts (the spans of outermost functions are disjoint, and
+        only a function's own nodes lie within its span). A node with no position is looked up by id."""
+        line = getattr(node, "lineno", None)
+        if line is None:
+            enclosing = self._enclosing
+            if enclosing is None:
+                enclosing = self._enclosing = self._functions()
+            return enclosing.get(id(node))
+        spans = self.memo("function spans", self._spans)
+        where = (line, getattr(node, "col_offset", 0))
+        at = bisect.bisect_right(spans[0], where)
+        if at and where <= spans[1][at - 1] and spans[2][at - 1] is not node:
+            return spans[2][at - 1]
+        return None
+
+    def _spans(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[_Function]]:
+        """The outermost functions, sorted: their starts, their ends and themselves."""
+        functions: list[_Function] = [*self.nodes(ast.FunctionDef), *self.nodes(ast.AsyncFunctionDef)]
+        found = sorted(
+            (
+                min([(f.lineno, f.col_offset), *((d.lineno, d.col_offset) for d in f.decorator_list)]),
+                (f.end_lineno or f.lineno, f.end_col_offset or 0),
+                f,
+            )
+            for f in functions
+        )
+        starts: list[tuple[int, int]] = []
+        ends: list[tuple[int, int]] = []
+        outermost: list[_Function] = []
+        for start, end, function in found:
+            if ends and start <= ends[-1]:  # nested in the previous outermost function
+                continue
+            starts.append(start)
+            ends.append(end)
+            outermost.append(function)
+        return starts, ends, outermost
 
     def _functions(self) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef]:
         """id(node) -> the outermost function it is written in, for every node inside a function."""
@@ -120,6 +154,7 @@ class Parsed:
 
 
 _AST = ast.AST
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
 _N = TypeVar("_N", bound=ast.AST)
 _T = TypeVar("_T")
 _PARSED: dict[bytes, Parsed] = {}
@@ -157,7 +192,7 @@ def parse_source(data: bytes) -> Parsed:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. invalid escape sequences in the target's code
-            result = Parsed(ast.parse(data))
+            result = Parsed(ast.parse(data), data=data)
     except SyntaxError as exc:
         result = Parsed(None, f"syntax error: {exc.msg}", exc.lineno or 1)
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -198,15 +233,27 @@ def is_test_file(name: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name in ("conftest.py", "tests.py")
 
 
+def _descend(dirpath: str, dirnames: list[str]) -> list[str]:
+    """The sub-folders of `dirpath` the walk goes into."""
+    return sorted(
+        d
+        for d in dirnames
+        if d not in EXCLUDED_DIRS and not d.startswith(".") and not os.path.islink(os.path.join(dirpath, d))
+    )
+
+
+def walked_folders(top: Path) -> list[str]:
+    """Every folder `_walk(top, ...)` goes through (for the CLI's replay manifest, `scan_replay.py`)."""
+    found = []
+    for dirpath, dirnames, _ in os.walk(top):
+        dirnames[:] = _descend(dirpath, dirnames)
+        found.append(dirpath)
+    return found
+
+
 def _walk(top: Path, root: Path) -> Iterable[Path]:
     for dirpath, dirnames, filenames in os.walk(top):  # does not descend into symlinked dirs
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in EXCLUDED_DIRS
-            and not d.startswith(".")
-            and not os.path.islink(os.path.join(dirpath, d))
-        )
+        dirnames[:] = _descend(dirpath, dirnames)
         for name in sorted(filenames):
             if not name.endswith(".py") or is_test_file(name):
                 continue

@@ -30,7 +30,7 @@ from . import literals
 from .flask_resources import resource_views
 from .flask_views import Views
 from .scopes import Decision, Guard, RouteCollector, Scope, admit_route, assigned_call, scopes
-from .symbols import ModuleInfo, ProjectIndex, dotted, last, walk_statements
+from .symbols import ModuleInfo, ProjectIndex, dotted, last, statements
 from .values import Known, Result, Unknown
 
 APPS = frozenset({"Flask", "APIFlask"})
@@ -95,6 +95,7 @@ def collect(index: ProjectIndex, auth_names: list[str]) -> FlaskCollected:
     if not any(_imports_flask(info) for info in index.modules.values()):
         return FlaskCollected([], [])
     found = [scope for info in index.modules.values() for scope in scopes(info)]
+    found = collector.with_methods(found)  # methods a call reaches: `manager.get_app()`
     for scope in found:
         collector.find_nodes(scope)
     if collector.nodes:
@@ -141,7 +142,7 @@ class _Collector(RouteCollector):
     # -- apps and blueprints -------------------------------------------------------------------
 
     def find_nodes(self, scope: Scope) -> None:
-        for stmt, conditional, loop in walk_statements(scope.body):
+        for stmt, conditional, loop in statements(scope.info.source, scope.body):
             assigned = assigned_call(stmt)
             if assigned is None:
                 continue
@@ -242,7 +243,7 @@ class _Collector(RouteCollector):
         found: list[tuple[Scope, str, ast.expr]] = []
         for info in self.index.modules.values():
             for scope in scopes(info):
-                for stmt, _, _ in walk_statements(scope.body):
+                for stmt, _, _ in statements(scope.info.source, scope.body):
                     target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
                     if (
                         isinstance(target, ast.Subscript)
@@ -548,7 +549,7 @@ class _Collector(RouteCollector):
     def _add(self, scope: Scope, node: FlaskNode, route: FlaskRoute, line: int, decision: Decision, loop: bool) -> None:
         what = f"route {'/'.join(route.methods)} {route.rule!r} ({route.handler.rpartition(':')[2]})"
         self.site(scope, decision, f"{what} (line {line})")
-        if decision.excluded is not None:
+        if not self.taken(scope, decision, what, line):
             return
         methods = admit_route(
             partial(self.note, scope), what, route.methods, line, conditional=decision.conditional, loop=loop

@@ -8,13 +8,18 @@ assignments) and its local imports, so `resolve` finds what a name written there
 
 - names that stand for an app, router or blueprint made elsewhere: `app = create_app()`,
   `include_router(make_router())`, `bp = construct_blueprint(...)` (the object the factory returns),
-  and `register_routes(app)` (inside `register_routes`, its parameter is that app);
+  and `register_routes(app)` (inside `register_routes`, its parameter is that app, not its default);
+- methods that return one (`app.mount("/auth", manager.get_app())`, `if (sub := manager.get_app()):`),
+  when the class of the object is known (`dispatch`): made by `C(...)`, or declared — the return
+  annotation of the function that made it, a parameter's annotation, `self` — in which case every
+  scanned subclass's override is read too, and the app is followed only when exactly one of them
+  returns one (a `Resolved` names it); the methods a call reaches get scopes of their own;
 - string arguments (prefixes, paths, rules) that are not literals but resolve (`values.py`), each
   recorded as a `Resolved` with where its value came from;
 - `if`/`else` around routes and includes: a condition that resolves with the defaults selects its
   branch (the other is not taken, and the `Resolved` of the condition says what was left out);
-  one that does not resolve takes the first branch, and an include, mount or registration in a later
-  branch is listed as an alternative in `unresolved` and not followed;
+  one that does not resolve takes the first branch, and a route, include, mount or registration in a
+  later branch is listed as an alternative in `unresolved` and not followed;
 - `for` loops over a list that resolves (`for d in ["rated", "hot"]: bp.add_url_rule(f"/{d}", ...)`,
   `for bp in (users, items): app.register_blueprint(bp)`) are unrolled, once per item; routes in any
   other loop stay unresolved.
@@ -23,7 +28,7 @@ assignments) and its local imports, so `resolve` finds what a name written there
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -31,15 +36,16 @@ from typing import Any
 from ..contracts.common import HTTP_METHODS
 from ..contracts.registry import Resolved, Unresolved
 from . import literals
-from .symbols import Import, ModuleInfo, ProjectIndex, Ref, imported_names, last, walk_statements
-from .values import Frame, Known, Result, Unknown, describe, sorted_sources, truth, values_for
+from .symbols import Import, ModuleInfo, ProjectIndex, Ref, dotted, imported_names, last, statements
+from .values import Frame, Known, Opaque, Result, Unknown, describe, sorted_sources, truth, values_for
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass(frozen=True)
 class Scope:
-    """A module body (`name == ""`), or the body of a top-level function with the names local to it."""
+    """A module body (`name == ""`), or the body of a top-level function (or of a method, `Class.method`)
+    with the names local to it."""
 
     info: ModuleInfo
     name: str
@@ -79,18 +85,77 @@ def scopes(info: ModuleInfo) -> list[Scope]:
 def _scopes(info: ModuleInfo) -> list[Scope]:
     found = [Scope(info, "", info.tree.body, frozenset())]
     for stmt in info.tree.body:
-        if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(_function_scope(info, stmt, stmt.name))
+    return found
+
+
+def method_scopes(info: ModuleInfo) -> dict[int, Scope]:
+    """A scope per method of the module's top-level classes (`Class.method`), by the id of its function;
+    read only when a call reaches the method (`RouteCollector.with_methods`)."""
+
+    def make() -> dict[int, Scope]:
+        return {
+            id(method): _function_scope(info, method, f"{stmt.name}.{method.name}")
+            for stmt in info.tree.body
+            if isinstance(stmt, ast.ClassDef)
+            for method in stmt.body
+            if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+
+    return info.source.parsed.memo(("methods", info.source), make)
+
+
+def function_scopes(info: ModuleInfo) -> dict[int, Scope]:
+    """The scope of each top-level function of `info`, by the id of its function."""
+    return info.source.parsed.memo(
+        ("function scopes", info.source), lambda: {id(s.node): s for s in scopes(info) if s.node is not None}
+    )
+
+
+def scope_of(info: ModuleInfo, func: FuncDef) -> Scope | None:
+    """The scope of a top-level function or of a method of a top-level class of `info`."""
+    return function_scopes(info).get(id(func)) or method_scopes(info).get(id(func))
+
+
+def _function_scope(info: ModuleInfo, func: FuncDef, name: str) -> Scope:
+    names = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
+    names.update(a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None)
+    imports: dict[str, Import] = {}
+    for inner, _, _ in statements(info.source, func.body):
+        kind = type(inner)
+        if kind is ast.Import or kind is ast.ImportFrom:
+            imports.update((n, imp) for n, imp in imported_names(info.source, inner) if n != "*")
             continue
-        names = {a.arg for a in (*stmt.args.posonlyargs, *stmt.args.args, *stmt.args.kwonlyargs)}
-        names.update(a.arg for a in (stmt.args.vararg, stmt.args.kwarg) if a is not None)
-        imports: dict[str, Import] = {}
-        for inner, _, _ in walk_statements(stmt.body):
-            if isinstance(inner, ast.Import | ast.ImportFrom):
-                imports.update((n, imp) for n, imp in imported_names(info.source, inner) if n != "*")
-                continue
-            targets = inner.targets if isinstance(inner, ast.Assign) else [getattr(inner, "target", None)]
-            names.update(t.id for t in targets if isinstance(t, ast.Name))
-        found.append(Scope(info, stmt.name, stmt.body, frozenset(names - set(imports)), imports, stmt))
+        if kind is ast.Assign:
+            names.update(t.id for t in inner.targets if type(t) is ast.Name)  # type: ignore[attr-defined]
+        elif kind in _WALRUS_HOSTS:
+            names.update(target.id for target, _ in walrus_calls(inner))
+        elif type(target := getattr(inner, "target", None)) is ast.Name:  # x: T = ..., x += ..., for x in ...
+            names.add(target.id)
+    return Scope(info, name, func.body, frozenset(names - set(imports)), imports, func)
+
+
+_WALRUS_HOSTS = frozenset({ast.If, ast.While})  # the statements `walrus_calls` looks into
+
+
+def walrus_calls(stmt: ast.stmt) -> Sequence[tuple[ast.Name, ast.Call]]:
+    """(`x`, `call`) for each `(x := call(...))` an `if`/`while` test binds: the test itself, an operand of
+    `and`/`or`/`not`, or the left side of a comparison (`if (app := make()) is not None:`)."""
+    if not isinstance(stmt, ast.If | ast.While):
+        return ()
+    found: list[tuple[ast.Name, ast.Call]] = []
+    stack: list[ast.expr] = [stmt.test]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.NamedExpr) and isinstance(node.value, ast.Call):
+            found.append((node.target, node.value))
+        elif isinstance(node, ast.BoolOp):
+            stack.extend(reversed(node.values))
+        elif isinstance(node, ast.UnaryOp):
+            stack.append(node.operand)
+        elif isinstance(node, ast.Compare):
+            stack.append(node.left)
     return found
 
 
@@ -125,6 +190,11 @@ def walk_guarded(
                 yield from walk_guarded(case.body, (*guards, Guard(stmt, -1)), loop)
 
 
+def guarded(scope: Scope, body: list[ast.stmt]) -> list[tuple[ast.stmt, tuple[Guard, ...], bool]]:
+    """`walk_guarded(body)` as a list, computed once per file content and body."""
+    return scope.info.source.parsed.memo(("guarded", id(body)), lambda: list(walk_guarded(body)))
+
+
 @dataclass(frozen=True)
 class Decision:
     """What the `if`s around a statement make of it."""
@@ -154,6 +224,146 @@ def own_returns(func: FuncDef) -> Iterator[ast.expr]:
         for case in getattr(stmt, "cases", ()):
             nested.extend(case.body)
         stack.extend(reversed(nested))
+
+
+@dataclass(frozen=True)
+class Method:
+    """An implementation of a method: the class that defines it, and the function."""
+
+    module: str
+    owner: str
+    func: FuncDef
+
+
+def dispatch(
+    index: ProjectIndex, scope: Scope, call: ast.Call, name: str
+) -> tuple[Callable[[], str], list[Method]] | None:
+    """The methods a call `obj.name(...)` written in `scope` may run, and how the class of `obj` is known
+    (a text made on demand): `C(...)` makes a C (C's method, or the one it inherits); a declared class —
+    the return annotation of the function that made `obj`, a parameter's annotation, `self` — may be a
+    subclass, so every scanned subclass's override counts too. None when the class of `obj` is not known."""
+    assert isinstance(call.func, ast.Attribute)
+    receiver = _receiver(index, scope, call.func.value, 0)
+    if receiver is None:
+        return None
+    cls, exact, how = receiver
+    found: dict[int, Method] = {}
+    for candidate in [cls] if exact else [cls, *index.subclasses(cls)]:
+        method = index.method_def(candidate, name)
+        if method is not None:
+            owner, func = method
+            found.setdefault(id(func), Method(owner.module, owner.name, func))
+    return (how, list(found.values())) if found else None
+
+
+_Receiver = tuple[Ref, bool, Callable[[], str]]
+
+
+def _receiver(index: ProjectIndex, scope: Scope, expr: ast.expr, depth: int) -> _Receiver | None:
+    """(the class of the object `expr` stands for, whether exactly that class, how it is known)."""
+    if isinstance(expr, ast.Call):
+        ref = scope.resolve(index, expr.func)
+        if ref is None:
+            return None
+        if index.class_def(ref) is not None:
+            return ref, True, lambda: f"{literals.source(expr)} makes a {ref.name}"
+        func = index.function_def(ref)
+        if func is not None and func.returns is not None:
+            cls = index.annotated_class(ref.module, func.returns)
+            if cls is not None:
+                return cls, False, lambda: f"{literals.source(expr)} returns a {cls.name} (its return annotation)"
+        return None
+    if not isinstance(expr, ast.Name) or depth > 3:
+        return None
+    name = expr.id
+    func = scope.node
+    if func is not None:
+        positional = [*func.args.posonlyargs, *func.args.args]
+        owner = scope.name.partition(".")[0] if "." in scope.name else ""
+        if owner and positional and positional[0].arg == name:
+            cls = Ref("local", scope.module, owner)
+            static = any(last(dotted(d)) == "staticmethod" for d in func.decorator_list)
+            if index.class_def(cls) is not None and not static:
+                return cls, False, lambda: f"{name} is a {owner}"
+        for arg in (*positional, *func.args.kwonlyargs):
+            if arg.arg == name and arg.annotation is not None:
+                annotated = index.annotated_class(scope.module, arg.annotation, scope.imports)
+                return (annotated, False, partial(_annotated, name, annotated)) if annotated is not None else None
+    values = _assignments(scope).get(name)
+    if values is not None:
+        if len(values) != 1 or values[0] is None:
+            return None
+        return _named(name, _receiver(index, scope, values[0], depth + 1))
+    if scope.name and name in scope.local_names:
+        return None
+    ref = scope.resolve(index, expr)  # a module-level `manager = Manager()`
+    bound = index.binding(ref)
+    if ref is not None and bound is not None and isinstance(bound.node, ast.Call) and not bound.conditional:
+        return _named(ref.name, _receiver(index, scopes(index.modules[ref.module])[0], bound.node, depth + 1))
+    return None
+
+
+def _annotated(name: str, cls: Ref) -> str:
+    return f"parameter {name} is annotated {cls.name}"
+
+
+def _named(name: str, found: _Receiver | None) -> _Receiver | None:
+    """`found` for a name assigned the object: `x = <how found is known>`."""
+    if found is None:
+        return None
+    how = found[2]
+    return found[0], found[1], lambda: f"{name} = {how()}"
+
+
+def _assignments(scope: Scope) -> dict[str, list[ast.Call | None]]:
+    """Per name the scope assigns: the call of each `x = call(...)` / `(x := call(...))`, None for any
+    other value; computed once per scope."""
+
+    def make() -> dict[str, list[ast.Call | None]]:
+        found: dict[str, list[ast.Call | None]] = {}
+        for stmt, _, _ in statements(scope.info.source, scope.body):
+            if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                call = stmt.value if isinstance(stmt.value, ast.Call) and len(targets) == 1 else None
+                for target in targets:
+                    for node in ast.walk(target):
+                        if isinstance(node, ast.Name):
+                            found.setdefault(node.id, []).append(call if node is target else None)
+            for target, call in walrus_calls(stmt):
+                found.setdefault(target.id, []).append(call)
+        return found
+
+    key = ("assignments", scope.name, scope.node.lineno if scope.node is not None else 0)
+    return scope.info.source.parsed.memo(key, make)
+
+
+def _method_calls(scope: Scope) -> list[ast.Call]:
+    """Calls `obj.method(...)` in the places an app/router/blueprint is read from: assigned (`x = ...`,
+    `(x := ...)`), returned, an argument of a call statement (`app.mount("/x", obj.make())`), or the object
+    a call statement is made on (`obj.make().include_router(...)`); computed once per scope."""
+    key = ("method calls", scope.name, scope.node.lineno if scope.node is not None else 0)
+    return scope.info.source.parsed.memo(key, lambda: list(_find_method_calls(scope)))
+
+
+def _find_method_calls(scope: Scope) -> Iterator[ast.Call]:
+    for stmt, _, _ in statements(scope.info.source, scope.body):
+        kind = type(stmt)
+        if kind in _WALRUS_HOSTS:
+            candidates: list[ast.expr] = [call for _, call in walrus_calls(stmt)]
+        elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.Return or kind is ast.Expr:
+            candidates = []
+        else:
+            continue
+        if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Return) and stmt.value is not None:
+            candidates.append(stmt.value)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            call = stmt.value
+            candidates.extend([*call.args, *(k.value for k in call.keywords)])
+            if isinstance(call.func, ast.Attribute):
+                candidates.append(call.func.value)
+        for node in candidates:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                yield node
 
 
 def assigned_call(stmt: ast.stmt) -> tuple[ast.Name, ast.Call] | None:
@@ -201,8 +411,13 @@ class RouteCollector:
         self._conditions: dict[tuple[int, tuple[str, ...]], tuple[Scope, ast.If, Result]] = {}
         self._sites: dict[tuple[int, tuple[str, ...]], list[tuple[bool, str]]] = {}  # per if: (taken, what)
         self._returning: set[int] = set()
+        self._dispatch: dict[int, tuple[Callable[[], str], list[Method]] | None] = {}
+        self._noted: set[int] = set()
         self._conflicts: set[tuple[tuple[str, str, str], int]] = set()
         self._registering = self.REGISTERING | {m.lower() for m in HTTP_METHODS}
+        self._returns: dict[int, list[ast.expr]] = {}  # own_returns, by id of the function
+        self._kinds: dict[Ref, tuple[bool, bool]] = {}  # whether a scanned class derives from an app, a container
+        self._method_names: frozenset[str] | None = None
 
     def note(self, scope: Scope, line: int, reason: str) -> None:
         self.unresolved.append(Unresolved(file=scope.file, line=line, reason=reason))
@@ -218,7 +433,8 @@ class RouteCollector:
 
     def walk(self, scope: Scope, body: list[ast.stmt], outer: tuple[Guard, ...], loop: bool) -> None:
         unrolled: set[int] = set()
-        for stmt, guards, in_loop in walk_guarded(body, outer, loop):
+        walked = guarded(scope, body) if not outer and not loop else walk_guarded(body, outer, loop)
+        for stmt, guards, in_loop in walked:
             if any(id(g.node) in unrolled for g in guards):
                 continue
             if (
@@ -284,13 +500,17 @@ class RouteCollector:
         """Whether a statement may add routes: `x.<REGISTERING>(...)`, or a def/class decorated `@x.<name>(...)`
         with such a name or an HTTP method's."""
         names = self._registering
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        kind = type(stmt)
+        if kind is ast.Expr:
+            call = stmt.value  # type: ignore[attr-defined]
+            return type(call) is ast.Call and type(call.func) is ast.Attribute and call.func.attr in names
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            assert isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
             return any(
                 isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in names
                 for d in stmt.decorator_list
             )
-        call = stmt.value if isinstance(stmt, ast.Expr) else None
-        return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in names
+        return False
 
     # -- the app/router/blueprint objects, by (module, function or "", name) ----------------------
 
@@ -302,17 +522,29 @@ class RouteCollector:
         raise NotImplementedError
 
     def returned(self, scope: Scope, call: ast.Call) -> Any:
-        """The app/router/blueprint a call of a scanned top-level function returns, if it returns one."""
+        """The app/router/blueprint a call returns, if it returns one: a call of a scanned top-level
+        function, or of a method of a scanned class (`dispatch`)."""
         ref = scope.resolve(self.index, call.func)
         func = self.index.function_def(ref)
-        if ref is None or func is None or id(func) in self._returning:
+        if ref is not None and func is not None:
+            return self._returned_by(ref.module, func)
+        if isinstance(call.func, ast.Attribute):
+            return self._returned_by_method(scope, call, call.func.attr)
+        return None
+
+    def _returned_by(self, module: str, func: FuncDef) -> Any:
+        """The app/router/blueprint the scanned function or method `func` returns, if it returns one."""
+        if id(func) in self._returning:
             return None
-        factory = next((s for s in scopes(self.index.modules[ref.module]) if s.node is func), None)
+        factory = scope_of(self.index.modules[module], func)
         if factory is None:
             return None
         self._returning.add(id(func))
         try:
-            for value in own_returns(func):
+            returns = self._returns.get(id(func))
+            if returns is None:
+                returns = self._returns[id(func)] = list(own_returns(func))
+            for value in returns:
                 found = self.find(factory, value)
                 if found is not None:
                     return found
@@ -320,10 +552,101 @@ class RouteCollector:
             self._returning.discard(id(func))
         return None
 
+    def _returned_by_method(self, scope: Scope, call: ast.Call, name: str) -> Any:
+        """`obj.name(...)` where the class of `obj` is known (`dispatch`): the app/router/blueprint its
+        implementation returns; when the class is only declared (a return or parameter annotation, `self`),
+        the implementations in it and in its scanned subclasses are all read, and followed only when
+        exactly one returns an app/router/blueprint (a `Resolved` says which, when there was a choice)."""
+        key = id(call)
+        found = self._dispatched(scope, call)
+        if found is None:
+            return None
+        how, implementations = found
+        results: list[tuple[Any, Method]] = []
+        for method in implementations:
+            node = self._returned_by(method.module, method.func)
+            if node is not None and all(node is not other for other, _ in results):
+                results.append((node, method))
+        if len(results) > 1:
+            if key not in self._noted:
+                self._noted.add(key)
+                shown = ", ".join(f"{m.owner}.{m.func.name} ({r.label})" for r, m in results)
+                self.note(
+                    scope,
+                    call.lineno,
+                    f"{literals.source(call)}: {how()}; the implementations of {name}() in the scanned code return "
+                    f"different apps: {shown}; not resolved",
+                )
+            return None
+        if not results:
+            return None
+        node, method = results[0]
+        if len(implementations) > 1:
+            others = ", ".join(m.owner for m in implementations if m is not method)
+            self.resolved.append(
+                Resolved(
+                    file=scope.file,
+                    line=call.lineno,
+                    expression=literals.source(call),
+                    value=f"{method.owner}.{method.func.name}",
+                    sources=[f"{self.index.modules[method.module].source.rel}:{method.func.lineno}"],
+                    detail=f"{how()}; of the implementations of {name}() in the scanned code, only "
+                    f"{method.owner}'s returns an app (not: {others}): it is followed; a class outside the "
+                    "scanned code, chosen at run time, may return another",
+                )
+            )
+        return node
+
+    def with_methods(self, found: list[Scope]) -> list[Scope]:
+        """`found`, and the scopes of the methods that calls written there (assigned, returned, passed as an
+        argument, or called on) may run, by `dispatch`; then of the methods those call, and so on."""
+        out = list(found)
+        seen: set[int] = set()
+        queue = list(found)
+        while queue:
+            scope = queue.pop()
+            for call in _method_calls(scope):
+                dispatched = self._dispatched(scope, call)
+                for method in dispatched[1] if dispatched is not None else ():
+                    reached = method_scopes(self.index.modules[method.module]).get(id(method.func))
+                    if reached is not None and id(method.func) not in seen:
+                        seen.add(id(method.func))
+                        out.append(reached)
+                        queue.append(reached)
+        return out
+
+    def _dispatched(self, scope: Scope, call: ast.Call) -> tuple[Callable[[], str], list[Method]] | None:
+        key = id(call)
+        if key not in self._dispatch:
+            assert isinstance(call.func, ast.Attribute)
+            # no scanned class has a method of that name: no class of the receiver can run one
+            known = call.func.attr in self.method_names()
+            self._dispatch[key] = dispatch(self.index, scope, call, call.func.attr) if known else None
+        return self._dispatch[key]
+
+    def method_names(self) -> frozenset[str]:
+        """The names of the methods of every scanned class bound at the top of a module (`method_def`
+        finds no other)."""
+        if self._method_names is None:
+            self._method_names = frozenset(
+                stmt.name
+                for info in self.index.modules.values()
+                for bound in info.bindings.values()
+                if isinstance(bound.node, ast.ClassDef)
+                for stmt in bound.node.body
+                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+            )
+        return self._method_names
+
     def link(self, found: list[Scope]) -> None:
         """Names that stand for an app/router/blueprint made elsewhere: `x = factory()`, and the
         parameters of functions it is passed to (`register_routes(app)`), until nothing new is found."""
-        calls = [(scope, *call) for scope in found for call in self._calls_of_functions(scope)]
+        calls = [
+            (scope, *call)
+            for scope in found
+            for call in self._calls_of_functions(scope)
+            if call[0] is not None or (call[2] is not None and (call[1].args or call[1].keywords))
+        ]  # a call neither assigned nor passing arguments binds nothing
         for _ in range(6):
             added = 0
             for scope, target, call, ref, func in calls:
@@ -332,24 +655,44 @@ class RouteCollector:
                     if key not in self.table and (node := self.find(scope, call)) is not None:
                         self.table[key] = node
                         added += 1
-                added += self._bind_arguments(scope, call, ref, func)
+                if ref is not None and func is not None:
+                    added += self._bind_arguments(scope, call, ref, func)
             if not added:
                 return
 
-    def _calls_of_functions(self, scope: Scope) -> Iterator[tuple[str | None, ast.Call, Ref, FuncDef]]:
+    def _calls_of_functions(
+        self, scope: Scope
+    ) -> Iterator[tuple[str | None, ast.Call, Ref | None, FuncDef | None]]:
         """`x = f(...)` and `f(...)` statements (outside loops) calling a top-level function of the scanned
-        code: (x or None, the call, the function's ref, the function)."""
-        for stmt, _, loop in walk_statements(scope.body):
-            if loop or not isinstance(stmt, ast.Expr | ast.Assign | ast.AnnAssign):
+        code: (x or None, the call, the function's ref, the function); and `x = obj.method(...)`,
+        `if (x := f(...)):` (x, the call, and the function's ref and function when it is a top-level one)."""
+        for stmt, _, loop in statements(scope.info.source, scope.body):
+            if loop:
                 continue
-            call = stmt.value
-            if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name | ast.Attribute):
+            kind = type(stmt)
+            if kind in _WALRUS_HOSTS:
+                for target, call in walrus_calls(stmt):
+                    ref = scope.resolve(self.index, call.func)
+                    func = self.index.function_def(ref)
+                    yield target.id, call, (ref if func is not None else None), func
+            if kind is not ast.Expr and kind is not ast.Assign and kind is not ast.AnnAssign:
                 continue
+            assert isinstance(stmt, ast.Expr | ast.Assign | ast.AnnAssign)
+            value = stmt.value
+            if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name | ast.Attribute):
+                continue
+            call, assigned = value, assigned_call(stmt)
             ref = scope.resolve(self.index, call.func)
             func = self.index.function_def(ref)
-            if ref is None or func is None or not any(s.node is func for s in scopes(self.index.modules[ref.module])):
+            if ref is None or func is None or id(func) not in function_scopes(self.index.modules[ref.module]):
+                if (
+                    assigned is not None
+                    and isinstance(call.func, ast.Attribute)
+                    and func is None
+                    and call.func.attr in self.method_names()  # else no scanned method can return an app
+                ):
+                    yield assigned[0].id, call, None, None  # `x = obj.method(...)`
                 continue
-            assigned = assigned_call(stmt)
             yield (assigned[0].id if assigned is not None else None), call, ref, func
 
     def _bind_arguments(self, scope: Scope, call: ast.Call, ref: Ref, func: FuncDef) -> int:
@@ -388,7 +731,19 @@ class RouteCollector:
     # -- values ------------------------------------------------------------------------------------
 
     def evaluate(self, scope: Scope, node: ast.expr) -> Result:
-        return self.values.evaluate(scope.frame, node)
+        """`node`'s value in `scope`; a parameter the function is called with an app/router/blueprint for
+        (`init_auth(app)`) is that object (true), not its default (`app=None`)."""
+        frame = scope.frame
+        if scope.node is not None:
+            args = scope.node.args
+            passed = {
+                a.arg: Known(Opaque(self.table[key].label))
+                for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+                if a.arg not in scope.bindings and (key := (scope.module, scope.name, a.arg)) in self.table
+            }
+            if passed:
+                frame = replace(frame, params={**passed, **frame.params})
+        return self.values.evaluate(frame, node)
 
     def text(self, scope: Scope, node: ast.expr, line: int) -> tuple[str | None, str]:
         """A string argument: (value, "") when it is a literal or resolves (then recorded in `resolved`);
@@ -501,6 +856,17 @@ class RouteCollector:
             "taken, this one is listed as an alternative and not followed",
         )
 
+    def taken(self, scope: Scope, decision: Decision, what: str, line: int) -> bool:
+        """Whether a route is recorded as far as the `if`s around it go: not in a branch the defaults do not
+        select, nor in a later branch of a condition that does not resolve (the first branch is the one
+        followed, as for includes and mounts: the route is listed in `unresolved` as an alternative)."""
+        if decision.excluded is not None:
+            return False
+        if decision.alternative is not None:
+            self.alternative_note(scope, line, what, decision)
+            return False
+        return True
+
     def finish(self) -> None:
         """A `Resolved` for each condition that selected a branch of routes or includes."""
         for key, sites in self._sites.items():
@@ -524,13 +890,27 @@ class RouteCollector:
         self.resolved = [_merged(grouped[k]) for k in sorted(grouped)]
 
     def _kind(self, scope: Scope, func: ast.expr) -> str | None:
-        name = last(scope.qualname(self.index, func))
         ref = scope.resolve(self.index, func)
-        if name in self.APPS or self.index.derives_from(ref, self.APPS):
+        name = last(_qualname(ref, func))
+        derived: tuple[bool, bool] = (False, False)
+        if ref is not None and ref.kind == "local":  # only a scanned class has ancestors
+            if ref not in self._kinds:
+                self._kinds[ref] = (
+                    self.index.derives_from(ref, self.APPS), self.index.derives_from(ref, self.CONTAINERS)
+                )
+            derived = self._kinds[ref]
+        if name in self.APPS or derived[0]:
             return "app"
-        if name in self.CONTAINERS or self.index.derives_from(ref, self.CONTAINERS):
+        if name in self.CONTAINERS or derived[1]:
             return self.CONTAINER_KIND
         return None
+
+
+def _qualname(ref: Ref | None, expr: ast.AST) -> str:
+    """`ProjectIndex.qualname` of `expr`, from what it resolves to (`ref`)."""
+    if ref is None or ref.kind == "module":
+        return dotted(expr)
+    return ref.module if ref.kind == "external" else f"{ref.module}.{ref.name}"
 
 
 def _merged(items: list[Resolved]) -> Resolved:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from functools import partial
+from operator import attrgetter
 
 from ..contracts.registry import Service, ServiceKind
 from . import literals
@@ -37,7 +38,7 @@ from .symbols import (
     all_statements,
     dotted,
     last,
-    walk_statements,
+    statements,
 )
 
 _SETTINGS_NAMES = frozenset({"settings", "config", "conf", "cfg"})
@@ -118,16 +119,30 @@ def _settings_keys(tree: ast.AST) -> Iterator[str]:
             yield key
 
 
+def _is_stripe(name: str) -> bool:
+    return name == "stripe" or name.startswith("stripe.")
+
+
+def _stripe_reachable(index: ProjectIndex) -> bool:
+    """Whether a name can resolve to `stripe.*` through imports at all: some scanned module imports stripe
+    (or is called stripe). Otherwise only a name written `stripe` (a function-level import) can."""
+    return any(_is_stripe(name) for name in index.modules) or any(
+        _is_stripe(imp.module) for info in index.modules.values() for imp in info.imports.values()
+    )
+
+
 class _ModuleServices:
-    def __init__(self, index: ProjectIndex, info: ModuleInfo) -> None:
+    def __init__(self, index: ProjectIndex, info: ModuleInfo, stripe: bool = True) -> None:
         self.index, self.info, self.module = index, info, info.name
         self.parsed = info.source.parsed
+        self.stripe = stripe  # whether a name may resolve to `stripe.*` through imports
 
-    def services(self, used_by: list[str]) -> list[Service]:
+    def services(self) -> dict[tuple[str, ServiceKind], list[str]]:
+        """(name, kind) -> config keys of each service the module sets up."""
         if not any(_may_construct(imp) for imp in self.info.imports.values()):
-            return []  # imports no constructor of a known service: nothing to find
+            return {}  # imports no constructor of a known service: nothing to find
         bound: dict[int, str] = {}  # id(call) -> the module-level name it is assigned to
-        for stmt, _, _ in walk_statements(self.info.tree.body):
+        for stmt, _, _ in statements(self.info.source, self.info.tree.body):
             if isinstance(stmt, ast.Assign | ast.AnnAssign) and isinstance(stmt.value, ast.Call):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -137,9 +152,10 @@ class _ModuleServices:
             if (match := _service_of(self.index, self.module, node)) is not None:
                 kind, default = match
                 found.setdefault((bound.get(id(node), default), kind), set()).update(self._call_keys(node))
+        may_use_stripe = self.stripe or "stripe" in map(attrgetter("id"), self.parsed.nodes(ast.Name))
         stripe = {
             id(n)
-            for n in self.parsed.nodes(ast.Attribute)
+            for n in (self.parsed.nodes(ast.Attribute) if may_use_stripe else ())
             if self.index.qualname(self.module, n).startswith("stripe.")
         }
         if stripe:
@@ -150,20 +166,12 @@ class _ModuleServices:
             for call in self.parsed.nodes(ast.Call):
                 if id(call.func) in stripe:
                     keys.update(self._call_keys(call))
+        if not found:
+            return {}  # no service: the environment variables it reads are of no one's
         # environment variables read elsewhere in the module: which service uses them is unknown
         attributed = {key for keys in found.values() for key in keys}
         elsewhere = set(self._module_env_keys()) - attributed
-        return [
-            Service(
-                name=name,
-                kind=kind,
-                module=self.module,
-                file=self.info.source.rel,
-                config_keys=sorted(keys | elsewhere),
-                used_by=used_by,
-            )
-            for (name, kind), keys in sorted(found.items())
-        ]
+        return {service: sorted(keys | elsewhere) for service, keys in sorted(found.items())}
 
     def _module_env_keys(self) -> Iterator[str]:
         for node in [*self.parsed.nodes(ast.Subscript), *self.parsed.nodes(ast.Call)]:
@@ -198,35 +206,75 @@ class _ModuleServices:
 
 
 def _imports(info: ModuleInfo) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement of the module, those inside functions included."""
-    return [s for s in all_statements(info.tree.body) if isinstance(s, ast.Import | ast.ImportFrom)]
+    """Every import statement of the module, those inside functions included.
+
+    Each import statement has the word `import` in it: when the module-level ones account for every
+    `import` in the source, there is no other, and the functions and classes need not be walked."""
+    kinds = ast.Import | ast.ImportFrom
+    top = [s for s, _, _ in statements(info.source, info.tree.body) if isinstance(s, kinds)]
+    if info.source.parsed.data.count(b"import") == len(top):
+        return top
+    return [s for s in all_statements(info.tree.body) if isinstance(s, kinds)]
 
 
-def _imported_modules(index: ProjectIndex, info: ModuleInfo) -> set[str]:
+def _imported_modules(
+    index: ProjectIndex, info: ModuleInfo, targets: frozenset[str] | None = None, wanted: frozenset[str] = frozenset()
+) -> set[str]:
+    """The scanned modules `info` imports (anywhere in it); only those of `targets`, when given.
+
+    `find_module(name)` is `name` itself or the one module ending with it: a name that is no dotted suffix
+    of a target cannot find one, and is looked up only when what it finds decides (`from base import x`
+    falls back to `base` when `base.x` is no module). `wanted`: every dotted suffix of `targets`."""
     found: set[str] = set()
     imports = info.source.parsed.memo(("imports", info.source), partial(_imports, info))
+    find = index.find_module
     for imp in imports:
         if isinstance(imp, ast.Import):
-            found.update(m for alias in imp.names if (m := index.find_module(alias.name)))
+            names = [a.name for a in imp.names if targets is None or a.name in wanted]
+            found.update(m for name in names if (m := find(name)))
             continue
         node = imp
         base = absolute_module(info.name, info.source.is_package, node.module, node.level)
         for alias in node.names:
-            module = index.find_module(f"{base}.{alias.name}") or index.find_module(base)
+            full = f"{base}.{alias.name}"
+            if targets is None or full in wanted:
+                module = find(full) or find(base)
+            elif base in wanted:
+                module = None if find(full) else find(base)
+            else:
+                continue
             if module:
                 found.add(module)
     found.discard(info.name)
-    return found
+    return found if targets is None else found & targets
+
+
+def _suffixes(names: frozenset[str]) -> frozenset[str]:
+    """Every dotted suffix of `names` (`a.b.c` -> `a.b.c`, `b.c`, `c`)."""
+    parts = [name.split(".") for name in names]
+    return frozenset(".".join(p[i:]) for p in parts for i in range(len(p)))
 
 
 def scan_services(index: ProjectIndex) -> list[Service]:
+    stripe = _stripe_reachable(index)
+    found = {name: _ModuleServices(index, info, stripe).services() for name, info in index.modules.items()}
+    targets = frozenset(name for name, services in found.items() if services)
     importers: dict[str, set[str]] = {}
-    for name, info in index.modules.items():
-        for imported in _imported_modules(index, info):
-            importers.setdefault(imported, set()).add(name)
+    if targets:  # who imports a module with services (its `used_by`)
+        wanted = _suffixes(targets)
+        for name, info in index.modules.items():
+            for imported in _imported_modules(index, info, targets, wanted):
+                importers.setdefault(imported, set()).add(name)
     services = [
-        service
-        for name, info in index.modules.items()
-        for service in _ModuleServices(index, info).services(sorted(importers.get(name, ())))
+        Service(
+            name=service,
+            kind=kind,
+            module=name,
+            file=index.modules[name].source.rel,
+            config_keys=keys,
+            used_by=sorted(importers.get(name, ())),
+        )
+        for name, module_services in found.items()
+        for (service, kind), keys in module_services.items()
     ]
     return sorted(services, key=lambda s: (s.name, s.module))

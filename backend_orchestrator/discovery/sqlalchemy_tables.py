@@ -16,7 +16,7 @@ from ..contracts.registry import Index, Resolved
 from . import literals
 from .model_parts import COLUMN_CALLS, Draft, Note, add_column_indexes, apply_constraints, column_from_call
 from .sqlalchemy_models import is_flask_db
-from .symbols import ProjectIndex, Ref, last, walk_statements
+from .symbols import ProjectIndex, Ref, last, statements
 from .values import Frame, Known, sorted_sources, values_for
 
 _REFLECTION = ("autoload_with", "autoload")
@@ -45,7 +45,7 @@ def _assigned_call(stmt: ast.stmt) -> tuple[str, ast.Call] | None:
 def scan_tables(index: ProjectIndex, note: Note) -> list[Draft]:
     found: list[Draft] = []
     for module, info in index.modules.items():
-        for stmt, _, _ in walk_statements(info.tree.body):
+        for stmt, _, _ in statements(info.source, info.tree.body):
             assigned = _assigned_call(stmt)
             if assigned is None or not _is_sqlalchemy(index, module, assigned[1], "Table"):
                 continue
@@ -98,7 +98,7 @@ def add_module_indexes(index: ProjectIndex, drafts: list[Draft], note: Note) -> 
     """`Index("ix_users_email", User.email)` at module level: an index of the model it names."""
     by_ref = {d.ref: d for d in drafts if d.ref is not None}
     for module, info in index.modules.items():
-        for stmt, _, _ in walk_statements(info.tree.body):
+        for stmt, _, _ in statements(info.source, info.tree.body):
             call = stmt.value if isinstance(stmt, ast.Expr | ast.Assign | ast.AnnAssign) else None
             if not isinstance(call, ast.Call) or not _is_sqlalchemy(index, module, call, "Index"):
                 continue

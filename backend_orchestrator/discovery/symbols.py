@@ -58,22 +58,48 @@ def walk_statements(
     body: list[ast.stmt], conditional: bool = False, loop: bool = False
 ) -> Iterator[tuple[ast.stmt, bool, bool]]:
     """Statements of one scope, entering compound statements but not defs: (stmt, conditional, loop)."""
+    return iter(_flatten(body, conditional, loop, []))
+
+
+def statements(source: SourceFile, body: list[ast.stmt]) -> list[tuple[ast.stmt, bool, bool]]:
+    """`walk_statements(body)` as a list, computed once per file content and body (a scope's body is
+    read by several analysers: the app/router finders, the name linker, the scope's own names)."""
+    return source.parsed.memo(("statements", id(body)), lambda: _flatten(body, False, False, []))
+
+
+def _flatten(
+    body: list[ast.stmt], conditional: bool, loop: bool, out: list[tuple[ast.stmt, bool, bool]]
+) -> list[tuple[ast.stmt, bool, bool]]:
+    """`walk_statements` into `out` (a list: no generator per level of nesting)."""
     for stmt in body:
-        yield stmt, conditional, loop
+        out.append((stmt, conditional, loop))
+        if type(stmt) in _NO_NESTED_SCOPE_STATEMENTS:
+            continue
         if isinstance(stmt, ast.If):
-            yield from walk_statements(stmt.body, True, loop)
-            yield from walk_statements(stmt.orelse, True, loop)
+            _flatten(stmt.body, True, loop, out)
+            _flatten(stmt.orelse, True, loop, out)
         elif isinstance(stmt, ast.For | ast.AsyncFor | ast.While):
-            yield from walk_statements(stmt.body, True, True)
-            yield from walk_statements(stmt.orelse, True, loop)
+            _flatten(stmt.body, True, True, out)
+            _flatten(stmt.orelse, True, loop, out)
         elif isinstance(stmt, ast.Try | ast.TryStar):
             for part in (stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
-                yield from walk_statements(part, True, loop)
+                _flatten(part, True, loop, out)
         elif isinstance(stmt, ast.With | ast.AsyncWith):
-            yield from walk_statements(stmt.body, conditional, loop)
+            _flatten(stmt.body, conditional, loop, out)
         elif isinstance(stmt, ast.Match):
             for case in stmt.cases:
-                yield from walk_statements(case.body, True, loop)
+                _flatten(case.body, True, loop, out)
+    return out
+
+
+# statements with no statement of the same scope nested in them (a def's or class's body is another scope)
+_NO_NESTED_SCOPE_STATEMENTS = frozenset(
+    {
+        ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Import, ast.ImportFrom, ast.Pass,
+        ast.Raise, ast.Delete, ast.Global, ast.Nonlocal, ast.Break, ast.Continue, ast.Assert,
+        ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+    }
+)
 
 
 def all_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -140,7 +166,7 @@ def _module_info(source: SourceFile, tree: ast.Module) -> ModuleInfo:
     info = ModuleInfo(source, tree)
     typing_only = _type_checking_only(tree.body)
     from_typing_only: set[str] = set()  # names whose binding so far is one under `if TYPE_CHECKING:`
-    for stmt, conditional, _ in walk_statements(tree.body):
+    for stmt, conditional, _ in statements(source, tree.body):
         names: list[tuple[str, ast.AST | None]] = []
         if isinstance(stmt, ast.Import | ast.ImportFrom):
             for name, imp in imported_names(source, stmt):
@@ -193,6 +219,7 @@ class ProjectIndex:
                 self.modules[source.module] = source.parsed.memo(source, partial(_module_info, source, tree))
         self._suffixes: dict[str, list[str]] | None = None
         self._names: dict[tuple[str, str], Ref | None] = {}
+        self._subclasses: dict[Ref, list[Ref]] | None = None
 
     def find_module(self, dotted_name: str) -> str | None:
         """The scanned module called `dotted_name`, or the only one whose name ends with it."""
@@ -333,3 +360,43 @@ class ProjectIndex:
         if ref is None:
             return False
         return any(base.kind == "external" and last(base.module) in names for base in self.ancestors(ref))
+
+    def subclasses(self, ref: Ref) -> list[Ref]:
+        """The scanned top-level classes deriving from the class `ref`, directly or not, by module and name."""
+        if self._subclasses is None:
+            found: dict[Ref, list[Ref]] = {}
+            for module, info in sorted(self.modules.items()):
+                for name, bound in info.bindings.items():
+                    if isinstance(bound.node, ast.ClassDef):
+                        sub = Ref("local", module, name)
+                        for base in self.ancestors(sub):
+                            if base.kind == "local" and base != sub:
+                                found.setdefault(base, []).append(sub)
+            self._subclasses = found
+        return self._subclasses.get(ref, [])
+
+    def method_def(self, ref: Ref, name: str) -> tuple[Ref, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+        """The method `name` instances of the class `ref` have: its own, else the nearest scanned base's."""
+        for cls in (ref, *self.ancestors(ref)):
+            node = self.class_def(cls)
+            for stmt in node.body if node is not None else ():
+                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == name:
+                    return cls, stmt
+        return None
+
+    def annotated_class(self, module: str, node: ast.expr, local: Mapping[str, Import] | None = None) -> Ref | None:
+        """The scanned class an annotation names: `C`, `"C"`, `C | None`, `Optional[C]`; None for any other."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            sides = [n for n in (node.left, node.right) if not (isinstance(n, ast.Constant) and n.value is None)]
+            return self.annotated_class(module, sides[0], local) if len(sides) == 1 else None
+        if isinstance(node, ast.Subscript) and last(dotted(node.value)) == "Optional":
+            return self.annotated_class(module, node.slice, local)
+        if not isinstance(node, ast.Name | ast.Attribute):
+            return None
+        ref = self.resolve(module, node, local)
+        return ref if self.class_def(ref) is not None else None

@@ -5,7 +5,8 @@
 - literals and containers; `True`/`False`/`None`; `__name__` (the module's dotted name);
   `typing.TYPE_CHECKING` (False);
 - names bound in the function being read (its parameters' defaults, its single assignment, a `global`
-  it assigns), in its module, or imported from another scanned module (absolute, relative, aliased);
+  it assigns; a parameter the caller binds, e.g. to an `Opaque` app), in its module, or imported from
+  another scanned module (absolute, relative, aliased);
   a module-level name assigned more than once, or only inside a conditional block, is not resolved;
 - class attributes (`Config.PREFIX`), and attributes of instances (`settings = Settings()`,
   `get_settings()` returning one, an `@lru_cache` getter): keyword arguments of the call, then
@@ -37,7 +38,7 @@ from typing import Any
 
 from . import literals
 from .files import SourceFile
-from .symbols import Import, ProjectIndex, Ref, dotted, imported_names, last, walk_statements
+from .symbols import Import, ProjectIndex, Ref, dotted, imported_names, last, statements, walk_statements
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -156,6 +157,14 @@ class _Method:
 
 
 @dataclass(frozen=True)
+class Opaque:
+    """An object known to be there but not computed with: the app or router a function is called with.
+    It is true (`if app:`); its attributes and calls are not resolved."""
+
+    label: str
+
+
+@dataclass(frozen=True)
 class Frame:
     """Where an expression is read: a module, maybe inside a function, with names bound by a call."""
 
@@ -183,12 +192,14 @@ def truth(result: Result) -> bool | None:
     value = result.value
     if isinstance(value, _PLAIN | tuple | list | dict | frozenset | set):
         return bool(value)
-    if isinstance(value, _Module | _Class | _Instance | _Function):
+    if isinstance(value, _Module | _Class | _Instance | _Function | Opaque):
         return True
     return None
 
 
 def describe(value: object) -> str:
+    if isinstance(value, Opaque):
+        return value.label
     return repr(value) if isinstance(value, _PLAIN | tuple | list | dict) else type(value).__name__.strip("_")
 
 
@@ -450,7 +461,7 @@ class Values:
         if module not in self._reassigned:
             found: dict[str, list[int]] = {}
             info = self.index.modules[module]
-            for stmt, _, _ in walk_statements(info.tree.body):
+            for stmt, _, _ in statements(info.source, info.tree.body):
                 for name in _assigned_names(stmt):
                     found.setdefault(name, []).append(stmt.lineno)
             self._reassigned[module] = found

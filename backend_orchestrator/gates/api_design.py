@@ -72,7 +72,7 @@ class ApiDesignGate(Gate):
                   "router under the versioned prefix; health, metrics and docs probes are exempt.", confidence="low"),
         Rule("AD006", "Create does not answer 201", "medium", "status-code", clause="API-009",
              help="A POST that creates a resource answers another success code. Set status_code=201 and return "
-                  "a Location header (202 for work that completes later).", confidence="medium"),
+                  "a Location header (202 for work that completes later).", confidence="low"),
         Rule("AD007", "Delete does not answer 204 or 200", "medium", "status-code", clause="API-010",
              help="A DELETE answers a code other than 204 (or 200 with a body, or 202). Set status_code=204."),
         Rule("AD008", "Error responses not documented", "low", "status-code", clause="BS-API-011",

@@ -109,7 +109,7 @@ class DocsGate(Gate):
         Rule("DC006", "Endpoint without a response model", "medium", "undocumented-endpoint", clause="BS-API-002",
              help="A route declares no response_model and no return annotation, so the document has no response "
                   "schema and any field of the returned object leaves the server. Declare a pydantic model.",
-             confidence="medium"),
+             confidence="low"),
     )
 
     def not_applicable(self, ctx: GateContext) -> str | None:

@@ -3,14 +3,14 @@
 What it does
     Runs bandit (a subprocess of our interpreter, in the background) over the source files and
     detect-secrets (as a library) over them plus any env and private-key files in the project, and
-    checks the routes and code itself, statically: mutating endpoints
-    without an authentication dependency, decorator, hook or check in the handler (those public by
-    design, or visibly changing nothing, are listed in ``security/unauthenticated-endpoints.json`` with
-    the reason instead), request data flowing into SQL strings, shell commands or outbound URLs (a small
-    taint analysis from request data only: handler parameters and request objects, never CLI
-    arguments), object access by id without an ownership check, CORS ``*`` with credentials, debug
-    mode, and secret literals in code. Findings
-    different tools report for the same line and category are merged (ours first, then
+    checks the routes and code itself, statically: mutating endpoints without an authentication dependency,
+    decorator, hook or check in the handler or its ``dispatch`` (those public by design, visibly changing
+    nothing, or behind a project middleware that refuses anonymous requests, are listed in
+    ``security/unauthenticated-endpoints.json`` with the reason instead), request data flowing into SQL
+    strings, shell commands or outbound URLs (a small taint analysis from request data only: handler
+    parameters and request objects, never CLI arguments), object access by id without an ownership check, CORS
+    ``*`` with credentials, debug mode, and secret literals in code. Findings different tools report for the
+    same line and category are merged (ours first, then
     detect-secrets, then bandit). Evidence: ``security/bandit.json`` and ``security/detect-secrets.json``
     (locations and types only; secret values are never written). A line a reviewer marked ``# nosec``
     (or ``# pragma: allowlist secret``) reports nothing (counted in ``suppressed``); test modules and
@@ -101,11 +101,15 @@ class SecurityGate(Gate):
         Rule("SC201", "Mutating endpoint without authentication", "high", "missing-auth",
              "A POST, PUT, PATCH or DELETE endpoint has no authentication dependency, decorator, mixin, "
              "`before_request` hook or refusal in its handler (`abort(401)`, `raise HTTPException(403)`, a redirect "
-             "to the login page). Not reported, and listed with the reason in the evidence: endpoints public by "
-             "design (login, logout, token, sign-up, password recovery and reset, health, a link whose URL carries "
-             "its secret) and handlers that visibly change nothing (an RPC-style read sent as POST, a redirect, a "
-             "handler that answers GET the same way). Add one, preferably on the router or blueprint; medium for "
-             "Django views, whose project-wide auth the registry cannot see.", "SEC-001", 306,
+             "to the login page) or, for a class-based view, in a `dispatch` of its own or of a project base class "
+             "before it hands the request on. Not reported, and listed with the reason in the evidence: endpoints "
+             "public by design (login, logout, token, sign-up, password recovery and reset, health, a link whose URL "
+             "carries its secret), handlers that visibly change nothing (an RPC-style read sent as POST, a redirect, "
+             "a handler that answers GET the same way), and Django views a project middleware of "
+             "settings.MIDDLEWARE refuses anonymous requests for (the URL prefix or namespace it tests; every route, "
+             "as 'a middleware may protect it', when its conditions cannot be read). Add one, preferably on the "
+             "router or blueprint; medium for Django views, whose project-wide auth the registry cannot always "
+             "see.", "SEC-001", 306,
              confidence="medium"),
         Rule("SC202", "SQL built from strings", "high", "sql-injection",
              "An f-string, `%`, `+` or `.format()` builds SQL that reaches execute()/text()/a cursor. High when "
@@ -221,7 +225,8 @@ class SecurityGate(Gate):
             {"endpoint": u.endpoint, "handler": u.handler, "decision": u.decision, "why": u.why}
             for u in unauthenticated]})]
         metrics.update({f"unauthenticated.{d}": sum(1 for u in unauthenticated if u.decision == d)
-                        for d in ("finding", "public by design", "checked in the handler", "changes nothing")})
+                        for d in ("finding", "public by design", "checked in the handler", "changes nothing",
+                                  "protected by middleware")})
         try:
             detected = detect(code, [*files.env, *files.keys], work / "detect-secrets", ctx.cancelled)
         except Exception as exc:  # detect-secrets' own failure: say so, keep what the rest found

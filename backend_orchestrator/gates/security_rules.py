@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from ..contracts.common import Severity
 from ..contracts.registry import Endpoint, Model
-from ..discovery import literals
-from ..discovery.auth_checks import refusal
+from ..discovery import django_urls, literals
+from ..discovery.auth_checks import Guarded, refusal
 from ..discovery.dependencies import AuthClassifier, dependency_list, parameter_deps, parameters, returned_functions
+from ..discovery.django_views import AuthMiddleware, auth_middleware, methods_of, view_check
 from ..discovery.files import SourceFile
 from ..discovery.symbols import dotted, last, walk_statements
 from .security_common import Code, Function, Hit, functions, own_nodes, words
@@ -261,23 +262,68 @@ def _same_as_get(endpoint: Endpoint, endpoints: list[Endpoint], func: Function) 
 
 
 def _handler_check(code: Code, endpoint: Endpoint, found: tuple[SourceFile, Function] | None) -> str | None:
-    """The handler refuses unauthenticated requests itself (or, for a class-based view, its `dispatch`)."""
-    if found is None:
+    """The handler refuses unauthenticated requests itself, or, for a class-based view, its `dispatch` (its
+    own or a project base class's) does before the handler runs (`django_views.view_check`); the class is
+    read even when its handler is not found (a view that binds its handlers per URL)."""
+    module, _, name = endpoint.handler.partition(":")
+    ref = code.index.resolve(module, ast.Name(name.split(".")[0])) if module in code.index.modules else None
+    if found is not None:
+        source, func = found
+        methods = methods_of(code.index, ref) if code.index.class_def(ref) is not None and ref is not None else None
+        checked = refusal(code.index, source.module, func, methods=methods)
+        if checked is not None:
+            return checked
+    return view_check(code.index, ref)
+
+
+class _Middleware:
+    """The project middleware that refuse anonymous requests (`django_views.AuthMiddleware`), and the URL
+    namespaces of the project's routes, read once per run."""
+
+    def __init__(self, code: Code) -> None:
+        self.code = code
+        self._guards: list[AuthMiddleware] | None = None
+        self._namespaces: dict[str, tuple[str, ...]] | None = None
+
+    def guards(self) -> list[AuthMiddleware]:
+        if self._guards is None:
+            self._guards = auth_middleware(self.code.index, django_urls.middleware(self.code.index))
+        return self._guards
+
+    def namespaces(self, path: str) -> tuple[str, ...] | None:
+        if self._namespaces is None:
+            self._namespaces = django_urls.collect(self.code.index).namespaces
+        return self._namespaces.get(path)
+
+    def check(self, endpoint: Endpoint) -> str | None:
+        """Why a middleware protects the endpoint: it maps to the URLs a refusal guards, or its conditions
+        cannot be read (then it may); None when every refusal's conditions leave the endpoint out."""
+        maybe: tuple[AuthMiddleware, Guarded] | None = None
+        for guard in self.guards():
+            namespaces = self.namespaces(endpoint.path) if any(_reads_namespace(r) for r in guard.refusals) else ()
+            covered, refusal_ = guard.covers(endpoint.path, namespaces)
+            if covered is True and refusal_ is not None:
+                where = f" where `{_shown(refusal_)}`" if refusal_.guards else ""
+                return f"middleware `{guard.name}` refuses anonymous requests{where}: {refusal_.how}"
+            if covered is None and refusal_ is not None and maybe is None:
+                maybe = (guard, refusal_)
+        if maybe is not None:
+            return (f"a middleware may protect it: `{maybe[0].name}` refuses anonymous requests "
+                    f"({maybe[1].how}) under conditions this check cannot map to routes"
+                    f"{f' (`{_shown(maybe[1])}`)' if maybe[1].guards or maybe[1].exemptions else ''}")
         return None
-    source, func = found
-    checked = refusal(code.index, source.module, func)
-    if checked is not None:
-        return checked
-    ref = code.index.resolve(source.module, ast.Name(endpoint.handler.rpartition(":")[2].split(".")[0]))
-    for current in ([ref, *code.index.ancestors(ref)] if ref is not None else []):
-        node = code.index.class_def(current)
-        for stmt in node.body if node is not None else []:
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in (
-                    "dispatch", "initial", "check_permissions") and stmt is not func:
-                checked = refusal(code.index, current.module, stmt)
-                if checked is not None:
-                    return f"{checked} in `{stmt.name}`"
-    return None
+
+
+def _reads_namespace(refusal_: Guarded) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr in ("namespace", "namespaces", "app_name", "app_names")
+               for test in (*(t for t, _ in refusal_.guards), *refusal_.exemptions) for n in ast.walk(test))
+
+
+def _shown(refusal_: Guarded) -> str:
+    parts = [literals.source(t) if holds else f"not ({literals.source(t)})" for t, holds in refusal_.guards]
+    parts += [literals.source(t) for t in refusal_.exemptions]
+    text = " and ".join(parts)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _django_view(code: Code, endpoint: Endpoint) -> bool:
@@ -293,7 +339,8 @@ class Unauthenticated:
 
     endpoint: str
     handler: str
-    decision: str  # "finding", "public by design", "checked in the handler", "changes nothing"
+    decision: str  # "finding", "public by design", "checked in the handler", "changes nothing",
+    # "protected by middleware"
     why: str = ""
 
 
@@ -303,9 +350,12 @@ def missing_auth(code: Code, endpoints: list[Endpoint], framework: str,
     `decisions` with the reason: endpoints public by design (signing in, sign-up, password recovery, health,
     a link whose URL carries its secret), handlers that refuse unauthenticated requests themselves, and
     handlers that visibly change nothing (an RPC-style read sent as POST, a redirect, a handler that answers
-    GET the same way). Django enforces authentication in middleware and DRF's DEFAULT_PERMISSION_CLASSES as
-    often as per view, which the registry cannot see: there the finding is medium and says so."""
+    GET the same way), and Django views a project middleware of settings.MIDDLEWARE refuses anonymous requests
+    for (its URL space when its conditions can be read; every Django route, "a middleware may protect it",
+    when they cannot). Django enforces authentication in middleware and DRF's DEFAULT_PERMISSION_CLASSES as
+    often as per view, which the registry cannot always see: there the finding is medium and says so."""
     hits = []
+    middleware = _Middleware(code)
     for endpoint in endpoints:
         if endpoint.method not in MUTATING or endpoint.auth:
             continue
@@ -319,6 +369,9 @@ def missing_auth(code: Code, endpoints: list[Endpoint], framework: str,
         elif found is not None and ((still := _changes_nothing(code, found[0].module, found[1])) is not None or
                                     (still := _same_as_get(endpoint, endpoints, found[1])) is not None):
             verdict = ("changes nothing", still)
+        elif (framework == "django" or _django_view(code, endpoint)) and \
+                (guarded := middleware.check(endpoint)) is not None:
+            verdict = ("protected by middleware", guarded)
         if verdict is not None:
             if decisions is not None:
                 decisions.append(Unauthenticated(endpoint.ref, endpoint.handler, *verdict))

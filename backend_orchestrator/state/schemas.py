@@ -76,9 +76,9 @@ def check(name: str, document: Any, *, where: str) -> None:
 
 def contract(name: str) -> type[BaseModel]:
     """The pydantic contract ``schemas/<name>.schema.json`` is generated from."""
-    from ..contracts import SCHEMA_MODELS
+    from ..contracts import schema_model
 
-    return SCHEMA_MODELS[name]
+    return schema_model(name)
 
 
 def contract_problems(name: str, text: str | bytes) -> list[str]:

@@ -236,6 +236,11 @@ class Store:
             return None
         return fields[2], fields[3]
 
+    def recorded_digest(self, path: Path, schema: str) -> str | None:
+        """The sha256 of the content the store last wrote or validated at ``path`` (its record), if any."""
+        record = self._record(path, schema)
+        return record[0] if record else None
+
     def _known_valid(self, path: Path, schema: str, digest: str) -> bool:
         if (schema, digest) in _VALID:
             return True

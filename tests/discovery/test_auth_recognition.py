@@ -7,6 +7,8 @@ from pathlib import Path
 
 from backend_orchestrator.contracts.config import ProjectConfig
 from backend_orchestrator.discovery import scan
+from backend_orchestrator.discovery.files import load
+from backend_orchestrator.discovery.symbols import ProjectIndex
 
 from .support import endpoint, write
 
@@ -124,3 +126,77 @@ def test_a_dependency_that_refuses_in_its_body_authenticates_and_a_not_found_one
     found = scan(write(tmp_path, {"main.py": FASTAPI_DEPENDENCIES}), ProjectConfig())
     assert endpoint(found, "DELETE /items/{item_id}").auth == ["gatekeeper"]
     assert endpoint(found, "PUT /items/{item_id}").auth == []
+
+
+DJANGO_URLCONF = {
+    "site/settings.py": ('ROOT_URLCONF = "site.urls"\nMIDDLEWARE = ["django.middleware.common.CommonMiddleware"]\n'
+                         'MIDDLEWARE += ["site.middleware.One"]\nMIDDLEWARE.append("site.middleware.Two")\n'),
+    "site/__init__.py": "",
+    "site/views.py": "def page(request):\n    return None\n",
+    "site/staff_urls.py": ('from django.urls import path\n\nfrom site import views\n\napp_name = "staff"\n'
+                           'urlpatterns = [path("page", views.page)]\n'),
+    "site/urls.py": ('from django.urls import include, path\n\nfrom site import views\n\n'
+                     'urlpatterns = [\n    path("s/", include("site.staff_urls")),\n'
+                     '    path("o/", include("site.staff_urls", namespace="other")),\n'
+                     '    path("t/", include(([path("x", views.page)], "tuple_app"))),\n'
+                     '    path("p", views.page),\n]\n'),
+}
+
+
+def _index(root: Path) -> ProjectIndex:
+    return ProjectIndex(load(root, sorted(root.rglob("*.py"))))
+
+
+def test_django_routes_keep_the_url_namespace_their_include_declares_and_settings_list_middleware(
+        tmp_path: Path) -> None:
+    from backend_orchestrator.discovery import django_urls
+
+    index = _index(write(tmp_path, DJANGO_URLCONF))
+    found = django_urls.collect(index)
+    assert found.namespaces == {"/s/page": ("staff",), "/o/page": ("other",), "/t/x": ("tuple_app",), "/p": ()}
+    assert django_urls.middleware(index) == [
+        "django.middleware.common.CommonMiddleware", "site.middleware.One", "site.middleware.Two"]
+
+
+def test_a_view_that_sends_signed_in_users_away_is_no_refusal_and_a_dispatch_chain_is_followed(
+        tmp_path: Path) -> None:
+    from backend_orchestrator.discovery.django_views import view_check
+    from backend_orchestrator.discovery.symbols import Ref
+
+    index = _index(write(tmp_path, {"views.py": '''\
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.views import View
+
+
+class LoginPage(View):
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_anonymous:  # signed in already: nothing to do here
+            return redirect("/")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class Checked(View):
+    def dispatch(self, request, *args, **kwargs):
+        self.gatekeep(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def gatekeep(self, request):
+        if not request.user.is_authenticated:
+            raise PermissionDenied
+
+
+class Passing(Checked):
+    def dispatch(self, request, *args, **kwargs):
+        request.seen = True
+        return super().dispatch(request, *args, **kwargs)
+
+
+class Replacing(Checked):
+    def dispatch(self, request, *args, **kwargs):
+        return View.dispatch(self, request, *args, **kwargs)
+'''}))
+    assert view_check(index, Ref("local", "views", "LoginPage")) is None
+    assert "in `gatekeep()`" in (view_check(index, Ref("local", "views", "Checked")) or "")
+    assert "of `Checked`" in (view_check(index, Ref("local", "views", "Passing")) or "")
+    assert view_check(index, Ref("local", "views", "Replacing")) is None

@@ -625,3 +625,260 @@ def get_or_create_report(name: str) -> dict[str, str]:
     return {"name": name}
 """})
     assert sorted(own(run(root))) == [("SC201", "high", 20), ("SC201", "high", 26), ("SC201", "high", 32)]
+
+
+# --- SC201 on Django: a dispatch that checks, a project middleware that refuses anonymous requests ----------
+
+DJANGO_VIEWS = '''\
+from django.contrib.auth.mixins import UserPassesTestMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views import View
+from django.views.decorators.http import require_POST
+
+from app.models import Note
+
+
+class GuardedView(View):
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect("/accounts/login/")
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, pk):
+        Note.objects.filter(pk=pk).delete()
+        return HttpResponse(status=204)
+
+
+class CheckedBase(View):
+    def dispatch(self, request, *args, **kwargs):
+        if not self.may_edit():
+            raise Http404()
+        return super().dispatch(request, *args, **kwargs)
+
+    def may_edit(self):
+        return self.request.user.has_perm("app.change_note")
+
+
+class ArchiveNote(CheckedBase):
+    def post(self, request, pk):
+        Note.objects.filter(pk=pk).update(archived=True)
+        return HttpResponse(status=204)
+
+
+class OpenNote(CheckedBase):
+    def may_edit(self):
+        return True
+
+    def post(self, request, pk):
+        Note.objects.filter(pk=pk).delete()
+        return HttpResponse(status=204)
+
+
+class ShortCircuit(CheckedBase):
+    def dispatch(self, request, *args, **kwargs):
+        return self.post(request, *args, **kwargs)
+
+    def post(self, request, pk):
+        Note.objects.filter(pk=pk).delete()
+        return HttpResponse(status=204)
+
+
+class LateCheck(View):
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            raise PermissionDenied()
+        return response
+
+    def post(self, request, pk):
+        Note.objects.filter(pk=pk).delete()
+        return HttpResponse(status=204)
+
+
+class StaffOnly(UserPassesTestMixin):
+    def test_func(self):
+        return self.request.user.is_staff
+
+
+class PublishNote(StaffOnly, View):
+    def post(self, request, pk):
+        Note.objects.filter(pk=pk).update(published=True)
+        return HttpResponse(status=204)
+
+
+@require_POST
+def purge(request, pk):
+    Note.objects.filter(pk=pk).delete()
+    return HttpResponse(status=204)
+'''
+DJANGO_URLS = '''\
+from django.urls import path
+
+from app import views
+
+urlpatterns = [
+    path("guarded/<int:pk>/delete", views.GuardedView.as_view()),
+    path("archive/<int:pk>/do", views.ArchiveNote.as_view()),
+    path("open/<int:pk>/delete", views.OpenNote.as_view()),
+    path("short/<int:pk>/delete", views.ShortCircuit.as_view()),
+    path("late/<int:pk>/delete", views.LateCheck.as_view()),
+    path("publish/<int:pk>/do", views.PublishNote.as_view()),
+    path("purge/<int:pk>", views.purge),
+]
+'''
+DJANGO_MODELS = "from django.db import models\n\n\nclass Note(models.Model):\n    text = models.TextField()\n"
+
+
+def django_project(tmp_path: Path, files: dict[str, str]) -> Path:
+    return project(tmp_path, {"app/models.py": DJANGO_MODELS, "app/views.py": DJANGO_VIEWS,
+                              "app/settings.py": 'ROOT_URLCONF = "app.urls"\n', "app/urls.py": DJANGO_URLS,
+                              **files})
+
+
+def sc201(result: GateResult) -> list[str]:
+    return sorted(str(f.endpoint) for f in result.findings if f.rule_id == "SC201")
+
+
+def decisions(root: Path) -> dict[str, tuple[str, str]]:
+    listed = json.loads((root / "evidence" / "security" / "unauthenticated-endpoints.json").read_text())["endpoints"]
+    return {e["endpoint"]: (e["decision"], e["why"]) for e in listed}
+
+
+def test_a_django_dispatch_that_checks_before_handing_on_lets_the_view_through(tmp_path: Path) -> None:
+    root = django_project(tmp_path, {})
+    found = sc201(run(root))
+    # no check: a plain view; a check the subclass opens (`may_edit` returns True), cuts off (a dispatch
+    # that does not call super()) or runs after the handler
+    assert found == ["POST /late/{pk}/delete", "POST /open/{pk}/delete", "POST /purge/{pk}",
+                     "POST /short/{pk}/delete"]
+    decided = decisions(root)
+    assert decided["POST /guarded/{pk}/delete"][0] == "checked in the handler"
+    assert "in `dispatch`" in decided["POST /guarded/{pk}/delete"][1]
+    assert decided["POST /archive/{pk}/do"][0] == "checked in the handler"  # inherited, through `may_edit()`
+    assert "`dispatch` of `CheckedBase`" in decided["POST /archive/{pk}/do"][1]
+    assert "POST /publish/{pk}/do" not in decided  # UserPassesTestMixin (a project mixin's test_func): auth
+
+
+PREFIX_MIDDLEWARE = '''\
+from django.contrib.auth.views import redirect_to_login
+
+
+class BackofficeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/static/"):
+            return self.get_response(request)
+        path = request.path_info
+        if path.startswith(("/backoffice/", "/staff/")) and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+'''
+NAMESPACE_MIDDLEWARE = '''\
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.urls import resolve
+from django.utils.deprecation import MiddlewareMixin
+
+
+class ManageMiddleware(MiddlewareMixin):
+    PUBLIC = ("manage-login",)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = resolve(request.path_info)
+        if "manage" in match.namespaces:
+            return self.require_login(request, match)
+        return None
+
+    def require_login(self, request, match):
+        if request.user.is_anonymous and match.url_name not in self.PUBLIC:
+            return HttpResponseRedirect(settings.LOGIN_URL)
+        return None
+'''
+OPAQUE_MIDDLEWARE = '''\
+from django.contrib.auth.views import redirect_to_login
+
+
+def login_everywhere(get_response):
+    def middleware(request):
+        if getattr(request, "public_view", False):
+            return get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return get_response(request)
+
+    return middleware
+'''
+LOGGING_MIDDLEWARE = '''\
+import logging
+
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            logging.getLogger(__name__).info("anonymous %s", request.path)
+        return self.get_response(request)
+'''
+
+
+def middleware_settings(*names: str) -> str:
+    listed = ", ".join(repr(n) for n in ("django.contrib.auth.middleware.AuthenticationMiddleware", *names))
+    return f'ROOT_URLCONF = "app.urls"\nMIDDLEWARE = [{listed}]\n'
+
+
+def test_a_middleware_that_redirects_anonymous_requests_under_a_path_prefix_protects_those_routes(
+        tmp_path: Path) -> None:
+    root = django_project(tmp_path, {
+        "app/middleware.py": PREFIX_MIDDLEWARE,
+        "app/settings.py": middleware_settings("app.middleware.BackofficeMiddleware"),
+        "app/urls.py": DJANGO_URLS.replace('    path("purge/<int:pk>", views.purge),\n',
+                                           '    path("purge/<int:pk>", views.purge),\n'
+                                           '    path("backoffice/purge/<int:pk>", views.purge),\n'
+                                           '    path("staff/open/<int:pk>", views.OpenNote.as_view()),\n'),
+    })
+    found = sc201(run(root))
+    assert "POST /purge/{pk}" in found and "POST /open/{pk}/delete" in found  # outside the guarded prefixes
+    assert "POST /backoffice/purge/{pk}" not in found and "POST /staff/open/{pk}" not in found
+    decision, why = decisions(root)["POST /backoffice/purge/{pk}"]
+    assert decision == "protected by middleware"
+    assert "app.middleware.BackofficeMiddleware" in why and "startswith" in why and "may protect" not in why
+
+
+def test_a_middleware_that_guards_a_url_namespace_protects_the_routes_its_include_declares(tmp_path: Path) -> None:
+    root = django_project(tmp_path, {
+        "app/middleware.py": NAMESPACE_MIDDLEWARE,
+        "app/settings.py": middleware_settings("app.middleware.ManageMiddleware"),
+        "app/manage_urls.py": ('from django.urls import path\n\nfrom app import views\n\napp_name = "manage"\n'
+                               'urlpatterns = [path("purge/<int:pk>", views.purge)]\n'),
+        "app/urls.py": DJANGO_URLS.replace("from django.urls import path", "from django.urls import include, path")
+        .replace("]\n", '    path("manage/", include("app.manage_urls")),\n]\n'),
+    })
+    found = sc201(run(root))
+    assert "POST /manage/purge/{pk}" not in found and "POST /purge/{pk}" in found
+    decision, why = decisions(root)["POST /manage/purge/{pk}"]
+    assert decision == "protected by middleware" and "'manage' in resolve(request.path_info).namespaces" in why
+
+
+def test_a_middleware_whose_conditions_cannot_be_mapped_may_protect_every_django_route(tmp_path: Path) -> None:
+    root = django_project(tmp_path, {
+        "app/middleware.py": OPAQUE_MIDDLEWARE,
+        "app/settings.py": middleware_settings("app.middleware.login_everywhere"),
+    })
+    assert sc201(run(root)) == []
+    decision, why = decisions(root)["POST /purge/{pk}"]
+    assert decision == "protected by middleware" and why.startswith("a middleware may protect it")
+
+
+def test_a_middleware_not_in_settings_or_that_refuses_nobody_protects_nothing(tmp_path: Path) -> None:
+    root = django_project(tmp_path, {
+        "app/middleware.py": PREFIX_MIDDLEWARE.replace('"/backoffice/", "/staff/"', '"/"') + LOGGING_MIDDLEWARE,
+        "app/settings.py": middleware_settings("app.middleware.AuditMiddleware"),  # not BackofficeMiddleware
+    })
+    assert "POST /purge/{pk}" in sc201(run(root))
+    assert "protected by middleware" not in {d for d, _ in decisions(root).values()}
