@@ -15,6 +15,8 @@ import pytest
 
 from backend_orchestrator.cli import main
 
+from .support.shop import one_test_target
+
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
@@ -77,6 +79,7 @@ def test_validate_exit_codes_follow_the_verdict(shop: Path, capsys: pytest.Captu
     assert re.search(r"^  coverage\s+\d+(\.\d+)? %  \(must exceed 80 %\)$", err, re.M), err
     assert "changed-lines coverage   not measured: the project is not a git checkout" in err
     assert "latency p50 / p95 / p99  not measured: the performance gate was not run" in err
+    one_test_target(shop)  # a failing test fails the verdict whatever else the suite holds: one passing test beside it
     (shop / "tests" / "test_broken.py").write_text("def test_broken():\n    assert False\n", encoding="utf-8")
     code, out, err = run(capsys, "validate", "--format", "json", "--gates", "tests,docs", *p)
     assert code == 1

@@ -68,10 +68,13 @@ class Parsed:
         """Build the index, then publish it whole: gates running in parallel threads share this object,
         and one must never see another's half-built index (it would miss nodes).
 
-        One pre-order walk over `_fields` (what `ast.iter_child_nodes` does, at half the cost: this
-        walk is most of what an analyser spends on a file it looks into)."""
+        One pre-order walk over the fields that can hold nodes (what `ast.iter_child_nodes` does, at a
+        fraction of the cost: this walk is most of what an analyser spends on a file it looks into).
+        Expression contexts and operators (`Load`, `Add`, `Eq`, ...: shared singletons, no source
+        position) are not indexed."""
         by_type: dict[type, list[ast.AST]] = {}
         found = by_type.get
+        fields_of = _CHILD_FIELDS.get
         stack: list[ast.AST] = [self.tree] if self.tree is not None else []
         pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
@@ -82,7 +85,10 @@ class Parsed:
                 by_type[kind] = [node]
             else:
                 same.append(node)
-            for name in reversed(kind._fields):
+            fields = fields_of(kind)
+            if fields is None:
+                fields = _child_fields(kind)
+            for name in fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     extend([child for child in reversed(value) if isinstance(child, _AST)])
@@ -158,6 +164,20 @@ _Function = ast.FunctionDef | ast.AsyncFunctionDef
 _N = TypeVar("_N", bound=ast.AST)
 _T = TypeVar("_T")
 _PARSED: dict[bytes, Parsed] = {}
+# fields `Parsed._index` does not look into: expression contexts and operators (singletons), and
+# `Constant.value` (a Python value)
+_NOT_CHILDREN = frozenset({"ctx", "op", "ops"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of node type `kind` that may hold nodes, last first (the walk pushes them on a stack)."""
+    fields = tuple(
+        name for name in reversed(getattr(kind, "_fields", ()))
+        if name not in _NOT_CHILDREN and not (kind is ast.Constant and name == "value")
+    )
+    _CHILD_FIELDS[kind] = fields
+    return fields
 
 
 @dataclass(frozen=True)

@@ -38,15 +38,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from ..contracts.task import Task
 from ..errors import NotFound, StateError
 from . import schemas
 from .jsonio import atomic_write_text, dumps
 from .paths import check_task_id, confined
+
+if TYPE_CHECKING:
+    from ..contracts.task import Task
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -309,6 +311,8 @@ class Store:
         return f"task-{max(seqs, default=0) + 1:03d}-{kind}"
 
     def load_task(self, task_id: str, *, copy: bool = True) -> Task:
+        from ..contracts.task import Task  # not at import: a scan reads no task
+
         path = self.task_path(task_id)
         try:
             return self.read(path, "task", Task, copy=copy)

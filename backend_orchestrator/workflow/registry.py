@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from ..config import target_python
 from ..contracts.registry import Endpoint, EndpointRegistry, Model, ModelRegistry, ServiceRegistry
-from ..contracts.tools import RegistryPage, ScanChanges, ScanResult
+from ..contracts.scan import RegistryPage, ScanChanges, ScanResult
 from ..errors import InvalidArgument, invalid_choice
 from ..state import Project
 from ..state.paths import confined, relative

@@ -1,0 +1,1 @@
+"""Helpers shared by test modules (imported by the modules themselves, not through conftest)."""
