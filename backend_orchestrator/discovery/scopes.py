@@ -36,7 +36,7 @@ from typing import Any
 from ..contracts.common import HTTP_METHODS
 from ..contracts.registry import Resolved, Unresolved
 from . import literals
-from .symbols import Import, ModuleInfo, ProjectIndex, Ref, dotted, imported_names, last, statements
+from .symbols import Import, ModuleInfo, ProjectIndex, Ref, child_statements, dotted, imported_names, last, statements
 from .values import Frame, Known, Opaque, Result, Unknown, describe, sorted_sources, truth, values_for
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
@@ -214,16 +214,7 @@ def own_returns(func: FuncDef) -> Iterator[ast.expr]:
             yield stmt.value
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
-        nested: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            part = getattr(stmt, name, None)
-            if isinstance(part, list):
-                nested.extend(part)
-        for handler in getattr(stmt, "handlers", ()):
-            nested.extend(handler.body)
-        for case in getattr(stmt, "cases", ()):
-            nested.extend(case.body)
-        stack.extend(reversed(nested))
+        stack.extend(reversed(child_statements(stmt)))
 
 
 @dataclass(frozen=True)

@@ -111,16 +111,7 @@ def all_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     while stack:
         stmt = stack.pop()
         yield stmt
-        nested: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            part = getattr(stmt, name, None)
-            if isinstance(part, list):
-                nested.extend(part)
-        for handler in getattr(stmt, "handlers", ()):
-            nested.extend(handler.body)
-        for case in getattr(stmt, "cases", ()):
-            nested.extend(case.body)
-        stack.extend(reversed(nested))
+        stack.extend(reversed(child_statements(stmt)))
 
 
 def absolute_module(info_module: str, is_package: bool, module: str | None, level: int) -> str:
@@ -400,3 +391,17 @@ class ProjectIndex:
             return None
         ref = self.resolve(module, node, local)
         return ref if self.class_def(ref) is not None else None
+
+
+def child_statements(stmt: ast.stmt) -> list[ast.stmt]:
+    """The statements directly inside `stmt`: its bodies, else/finally parts, except handlers and match cases."""
+    nested: list[ast.stmt] = []
+    for name in ("body", "orelse", "finalbody"):
+        part = getattr(stmt, name, None)
+        if isinstance(part, list):
+            nested.extend(part)
+    for handler in getattr(stmt, "handlers", ()):
+        nested.extend(handler.body)
+    for case in getattr(stmt, "cases", ()):
+        nested.extend(case.body)
+    return nested

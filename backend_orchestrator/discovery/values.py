@@ -38,7 +38,17 @@ from typing import Any
 
 from . import literals
 from .files import SourceFile
-from .symbols import Import, ProjectIndex, Ref, dotted, imported_names, last, statements, walk_statements
+from .symbols import (
+    Import,
+    ProjectIndex,
+    Ref,
+    child_statements,
+    dotted,
+    imported_names,
+    last,
+    statements,
+    walk_statements,
+)
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -955,16 +965,7 @@ def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
         yield stmt
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
-        nested: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            part = getattr(stmt, name, None)
-            if isinstance(part, list):
-                nested.extend(part)
-        for handler in getattr(stmt, "handlers", ()):
-            nested.extend(handler.body)
-        for case in getattr(stmt, "cases", ()):
-            nested.extend(case.body)
-        stack.extend(reversed(nested))
+        stack.extend(reversed(child_statements(stmt)))
 
 
 def _function_locals(func: FuncDef, source: SourceFile) -> _Locals:
